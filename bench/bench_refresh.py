@@ -1,0 +1,177 @@
+"""Benchmark: AWS API calls and wall time of plan/apply/destroy on a wide network stack.
+
+Runs the engine against an in-process moto server with a fixed latency injected into every
+call (AWS answers in 50-100 ms; moto in ~5 ms), and compares the no-op plan's refresh calls
+with the per-resource baseline: one read per resource, plus the extra reads Terraform's AWS
+provider makes for some types (research/perf-anchors.md §5: aws_vpc reads 3 attributes more).
+
+    python bench/bench_refresh.py [--subnets 40] [--groups 40] [--latency-ms 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+)
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from stackdeploy.apply.engine import Workspace, apply_planned, plan_stack
+from stackdeploy.aws import session as aws_session
+from stackdeploy.aws.session import ClientFactory
+from stackdeploy.config.loader import load_stack
+from stackdeploy.events import ignore
+
+# Read calls Terraform's AWS provider makes to refresh one resource of each type.
+PER_RESOURCE_READS = {
+    "aws.ec2.vpc": 4,  # DescribeVpcs + DescribeVpcAttribute x3
+    "aws.ec2.subnet": 1,
+    "aws.ec2.internet_gateway": 1,
+    "aws.ec2.route_table": 1,
+    "aws.ec2.eip": 1,
+    "aws.ec2.nat_gateway": 1,
+    "aws.ec2.security_group": 1,
+}
+
+STACK = """\
+stack: bench-wide
+region: us-west-2
+vars: {{subnets: {subnets}, groups: {groups}}}
+resources:
+  vpc: {{type: aws.ec2.vpc, properties: {{cidr_block: 10.0.0.0/16, enable_dns_hostnames: true}}}}
+  igw: {{type: aws.ec2.internet_gateway, properties: {{vpc_id: "${{vpc.id}}"}}}}
+  public:
+    type: aws.ec2.route_table
+    properties:
+      vpc_id: ${{vpc.id}}
+      routes: [{{destination_cidr_block: 0.0.0.0/0, gateway_id: "${{igw.id}}"}}]
+      subnet_ids:
+{{% for i in range(subnets) %}}
+        - ${{subnet_{{{{ i }}}}.id}}
+{{% endfor %}}
+{{% for i in range(subnets) %}}
+  subnet_{{{{ i }}}}:
+    type: aws.ec2.subnet
+    properties: {{vpc_id: "${{vpc.id}}", cidr_block: "10.0.{{{{ i }}}}.0/24"}}
+{{% endfor %}}
+{{% for i in range(groups) %}}
+  sg_{{{{ i }}}}:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${{vpc.id}}
+      ingress: [{{protocol: tcp, port: {{{{ 8000 + i }}}}, cidr_blocks: [10.0.0.0/16]}}]
+{{% endfor %}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _with_latency(seconds: float) -> Any:
+    original = aws_session.new_boto3_session
+
+    def session(profile: str | None) -> boto3.Session:
+        made = original(profile)
+
+        def delay(**_: Any) -> None:
+            time.sleep(seconds)
+
+        made.events.register("before-send", delay)
+        return made
+
+    return session
+
+
+def measure(workspace: Workspace, stack: Any, *, destroy: bool, execute: bool) -> dict[str, Any]:
+    stats = workspace.clients.stats
+    stats.calls.clear()
+    started = time.monotonic()
+    run = plan_stack(workspace, stack, destroy=destroy)
+    planned_calls = sum(stats.calls.values())
+    plan_seconds = time.monotonic() - started
+    result = None
+    if execute:
+        with run.store.lock("bench"):
+            result = apply_planned(workspace, run, parallelism=10)
+        assert result.ok, result.failures
+    return {
+        "refresh_calls": planned_calls,
+        "refresh_seconds": plan_seconds,
+        "total_calls": sum(stats.calls.values()),
+        "total_seconds": time.monotonic() - started,
+        "changes": len(run.plan.actionable()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subnets", type=int, default=40)
+    parser.add_argument("--groups", type=int, default=40)
+    parser.add_argument("--latency-ms", type=float, default=60.0)
+    args = parser.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    aws_session.new_boto3_session = _with_latency(args.latency_ms / 1000)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="stackdeploy-bench-"))
+        stack_file = folder / "wide.yaml"
+        stack_file.write_text(STACK.format(subnets=args.subnets, groups=args.groups))
+        stack = load_stack(stack_file)
+        clients = ClientFactory(
+            endpoint_url=f"http://127.0.0.1:{port}", default_region=stack.region
+        )
+        workspace = Workspace(clients, folder / "state", ignore)
+        baseline = sum(PER_RESOURCE_READS[r.type] for r in stack.resources.values())
+
+        apply = measure(workspace, stack, destroy=False, execute=True)
+        noop = measure(workspace, stack, destroy=False, execute=False)
+        destroy = measure(workspace, stack, destroy=True, execute=True)
+    finally:
+        server.stop()
+
+    resources = len(stack.resources)
+    print(f"stack: {resources} resources ({args.subnets} subnets, {args.groups} security groups,")
+    print(
+        f"       1 VPC, 1 IGW, 1 route table); injected latency {args.latency_ms:.0f} ms per call"
+    )
+    print()
+    print(f"{'phase':<12}{'API calls':>10}{'seconds':>10}")
+    print(f"{'apply':<12}{apply['total_calls']:>10}{apply['total_seconds']:>10.2f}")
+    print(f"{'no-op plan':<12}{noop['total_calls']:>10}{noop['total_seconds']:>10.2f}")
+    print(f"{'destroy':<12}{destroy['total_calls']:>10}{destroy['total_seconds']:>10.2f}")
+    print()
+    print("refresh of a no-op plan (reads only):")
+    print(f"  ours (batched by type):         {noop['refresh_calls']:>5} calls")
+    print(f"  per-resource baseline:          {baseline:>5} calls")
+    print(
+        f"  ratio baseline / ours:          {baseline / noop['refresh_calls']:>5.1f}x fewer calls"
+    )
+    sequential = baseline * args.latency_ms / 1000 / 10
+    print(
+        f"  baseline at parallelism 10:     {sequential:>5.2f} s (modelled: calls x latency / 10)"
+    )
+    print(f"  ours, measured:                 {noop['refresh_seconds']:>5.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Executing plans: the step walker, state recording, consistency checks."""

@@ -1,0 +1,189 @@
+"""The workflows the CLI runs: plan, apply, destroy, with state, locking and refresh."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stackdeploy.apply.executor import ApplyResult, execute_plan
+from stackdeploy.aws.session import ClientFactory
+from stackdeploy.discovery.lookups import resolve_lookups
+from stackdeploy.discovery.refresh import discover
+from stackdeploy.discovery.state import StateRecord, StateStore, StateWriter
+from stackdeploy.errors import DeployError, StalePlanError
+from stackdeploy.events import EventSink
+from stackdeploy.model.live import LiveState
+from stackdeploy.model.stack import Stack
+from stackdeploy.plan.planner import PriorState, live_digest, make_plan
+from stackdeploy.plan.serialize import plan_from_file, plan_to_file
+from stackdeploy.plan.types import Action, Plan
+from stackdeploy.providers.base import Provider
+from stackdeploy.providers.registry import make_providers
+from stackdeploy.specs.registry import RESOURCE_TYPES
+
+PLAN_FILE_FORMAT = "stackdeploy-plan/1"
+
+
+@dataclass
+class Workspace:
+    """Everything a command needs to talk to one AWS target."""
+
+    clients: ClientFactory
+    state_dir: Path
+    events: EventSink
+
+    def __post_init__(self) -> None:
+        self.providers: dict[str, Provider] = make_providers(self.clients)
+
+    def store(self, stack: Stack) -> StateStore:
+        return StateStore(
+            self.state_dir,
+            stack.name,
+            self.clients.account_id(),
+            stack.region,
+            self.clients.endpoint_url,
+        )
+
+
+@dataclass
+class PlannedRun:
+    """A plan together with what it was computed from."""
+
+    stack: Stack
+    plan: Plan
+    live: LiveState
+    store: StateStore
+    record: StateRecord
+
+
+def declared_names(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
+    """{(type, region): {name: logical id}} for types whose AWS name is their id."""
+    named: dict[tuple[str, str], dict[str, str]] = {}
+    for logical_id, resource in stack.resources.items():
+        rtype = RESOURCE_TYPES[resource.type]
+        name = resource.properties.get(rtype.name_property or "")
+        if rtype.discover_by_name and isinstance(name, str) and "${" not in name:
+            region = stack.region if rtype.global_service else resource.region
+            named.setdefault((resource.type, region), {})[name] = logical_id
+    return named
+
+
+def _discover(workspace: Workspace, stack: Stack, record: StateRecord) -> LiveState:
+    return discover(
+        stack.name,
+        stack.regions(),
+        workspace.providers,
+        record,
+        home_region=stack.region,
+        named=declared_names(stack),
+    )
+
+
+def plan_stack(
+    workspace: Workspace, stack: Stack, *, destroy: bool = False, targets: Collection[str] = ()
+) -> PlannedRun:
+    store = workspace.store(stack)
+    record = store.load()
+    live = _discover(workspace, stack, record)
+    prior = PriorState(
+        applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
+        dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
+    )
+    plan = make_plan(
+        stack,
+        live,
+        account=workspace.clients.account_id(),
+        destroy=destroy,
+        targets=targets,
+        prior=prior,
+        lookups={} if destroy else resolve_lookups(stack, workspace.clients),
+    )
+    return PlannedRun(stack, plan, live, store, record)
+
+
+def _adopt_untracked(writer: StateWriter, run: PlannedRun) -> None:
+    """Record resources found by their tags but missing from state (e.g. after a crash)."""
+    for address, found in sorted(run.live.resources.items()):
+        if address not in writer.record.resources:
+            declared = run.stack.resources.get(address)
+            writer.record_resource(
+                address,
+                type_name=found.type,
+                region=found.region,
+                physical_id=found.physical_id,
+                dependencies=sorted(declared.dependencies()) if declared else [],
+                applied=None,
+            )
+
+
+def apply_planned(
+    workspace: Workspace,
+    run: PlannedRun,
+    *,
+    parallelism: int = 10,
+    cancel: threading.Event | None = None,
+) -> ApplyResult:
+    """Execute a plan; the caller holds the stack's lock (see `locked`)."""
+    writer = StateWriter(run.store, run.record)
+    _adopt_untracked(writer, run)
+    result = execute_plan(
+        run.plan,
+        run.stack,
+        run.live,
+        workspace.providers,
+        writer,
+        events=workspace.events,
+        timing=workspace.clients.timing,
+        parallelism=parallelism,
+        cancel=cancel,
+    )
+    if run.plan.destroy and result.ok and not writer.record.resources:
+        writer.set_outputs({})
+    return result
+
+
+def save_plan(run: PlannedRun, path: Path, targets: Collection[str]) -> None:
+    document = {
+        "format": PLAN_FILE_FORMAT,
+        "stack": json.loads(run.stack.model_dump_json()),
+        "targets": sorted(targets),
+        "plan": plan_to_file(run.plan),
+    }
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def load_saved_plan(path: Path) -> tuple[Stack, Plan]:
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise DeployError(f"cannot read plan file {path}: {error}") from None
+    if document.get("format") != PLAN_FILE_FORMAT:
+        raise DeployError(f"{path} is not a stackdeploy plan file")
+    return Stack.model_validate(document["stack"]), plan_from_file(document["plan"])
+
+
+def replan_saved(workspace: Workspace, stack: Stack, saved: Plan) -> PlannedRun:
+    """Refresh and check that nothing changed since the plan was saved."""
+    account = workspace.clients.account_id()
+    if saved.account and saved.account != account:
+        raise StalePlanError(
+            f"the plan was made for account {saved.account}, "
+            f"but these credentials are for {account}"
+        )
+    store = workspace.store(stack)
+    record = store.load()
+    live = _discover(workspace, stack, record)
+    if live_digest(live) != saved.live_digest:
+        raise StalePlanError(
+            "the saved plan is stale: resources in AWS changed since it was made",
+            hint="run deploy plan again and review the new plan",
+        )
+    return PlannedRun(stack, saved, live, store, record)
+
+
+def pending_actions(plan: Plan) -> int:
+    return sum(1 for change in plan.changes if change.action is not Action.NOOP)

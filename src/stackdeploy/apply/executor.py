@@ -1,0 +1,238 @@
+"""execute_plan: carry out exactly the plan shown, step by step, readiness-driven.
+
+Each step resolves its references from what has already been applied, calls the provider,
+records the result in state at once (so a crash loses nothing), and checks that AWS reports
+what was asked. A failure skips only the steps that depend on it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stackdeploy.aws.errors import as_provider_error
+from stackdeploy.aws.timing import Timing
+from stackdeploy.discovery.state import StateWriter
+from stackdeploy.errors import DeployError, InconsistentResultError
+from stackdeploy.events import (
+    EventSink,
+    StepFailed,
+    StepFinished,
+    StepSkipped,
+    StepStarted,
+    current_address,
+)
+from stackdeploy.graph.walk import Outcome, walk
+from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.refs import Lookup, Token, substitute
+from stackdeploy.model.stack import Stack
+from stackdeploy.model.values import UNKNOWN, contains_unknown
+from stackdeploy.plan.diff import diff_properties
+from stackdeploy.plan.steps import Step, StepKind, build_steps, critical_path_priority
+from stackdeploy.plan.types import Action, Plan, ResourceChange
+from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.specs.registry import RESOURCE_TYPES
+
+
+@dataclass
+class ApplyResult:
+    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
+    replaced: int = 0
+    failures: dict[str, BaseException] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.interrupted
+
+
+class _Executor:
+    def __init__(
+        self,
+        plan: Plan,
+        stack: Stack,
+        live: LiveState,
+        providers: Mapping[str, Provider],
+        state: StateWriter,
+        events: EventSink,
+        timing: Timing,
+    ) -> None:
+        self.plan, self.stack, self.providers = plan, stack, providers
+        self.state, self.events, self.timing = state, events, timing
+        self.changes = {change.address: change for change in plan.changes}
+        self.found: dict[str, LiveResource] = dict(live.resources)
+        for duplicate in live.duplicates:
+            self.found[f"{duplicate.logical_id}~{duplicate.physical_id}"] = duplicate
+        # Attributes dependents resolve their references against; updated as steps finish.
+        self.attributes: dict[str, dict[str, Any]] = {
+            address: dict(found.properties) for address, found in live.resources.items()
+        }
+        self._lock = threading.Lock()
+
+    def context(self, change: ResourceChange) -> ResourceContext:
+        record = self.state.record.resources.get(change.logical_id)
+        return ResourceContext(
+            stack=self.stack.name,
+            logical_id=change.logical_id,
+            region=change.region,
+            token=uuid.uuid4().hex,
+            events=self.events,
+            timing=self.timing,
+            applied=record.applied if record else None,
+        )
+
+    def _token_value(self, token: Token, region: str) -> Any:
+        if isinstance(token, Lookup):
+            # The value read when the plan was made: apply does exactly what was shown.
+            return self.plan.lookups.get(token.scoped(region), UNKNOWN)
+        with self._lock:
+            return self.attributes.get(token.target, {}).get(token.attribute, UNKNOWN)
+
+    def resolve(self, address: str) -> dict[str, Any]:
+        resource = self.stack.resources[address]
+        resolved: dict[str, Any] = substitute(
+            resource.properties, lambda token: self._token_value(token, resource.region)
+        )
+        if contains_unknown(resolved):
+            unresolved = [k for k, v in resolved.items() if contains_unknown(v)]
+            raise DeployError(
+                f"cannot resolve {', '.join(unresolved)}: a referenced value is still unknown",
+                address=address,
+            )
+        return resolved
+
+    def run_step(self, step: Step) -> None:
+        change = self.changes[step.address]
+        token = current_address.set(step.address)
+        started = time.monotonic()
+        self.events(StepStarted(step.address, step.kind.value, step.replacing))
+        try:
+            physical_id = self._dispatch(step, change)
+        except BaseException as error:
+            self.events(
+                StepFailed(step.address, step.kind.value, time.monotonic() - started, str(error))
+            )
+            if isinstance(error, ClientError | BotoCoreError):
+                raise as_provider_error(error, step.address) from error
+            raise
+        finally:
+            current_address.reset(token)
+        self.events(
+            StepFinished(
+                step.address,
+                step.kind.value,
+                time.monotonic() - started,
+                physical_id,
+                step.replacing,
+            )
+        )
+
+    def _dispatch(self, step: Step, change: ResourceChange) -> str | None:
+        provider = self.providers[change.type]
+        ctx = self.context(change)
+        if step.kind is StepKind.DELETE:
+            found = self.found[step.address]
+            provider = self.providers[found.type]
+            provider.delete(ctx, found)
+            self.state.forget(change.logical_id, found.physical_id)
+            return found.physical_id
+        props = self.resolve(step.address)
+        if step.kind is StepKind.CREATE:
+            result = provider.create(ctx, props)
+        else:
+            found = self.found[step.address]
+            changes = diff_properties(provider.rtype, props, found.properties)
+            result = provider.update(ctx, found, props, changes)
+        with self._lock:
+            self.attributes[step.address] = dict(result.properties)
+        self.state.record_resource(
+            step.address,
+            type_name=change.type,
+            region=change.region,
+            physical_id=result.physical_id,
+            dependencies=sorted(self.stack.resources[step.address].dependencies()),
+            applied=props,
+        )
+        self._check_consistent(change, props, result)
+        return result.physical_id
+
+    def _check_consistent(
+        self, change: ResourceChange, props: dict[str, Any], result: LiveResource
+    ) -> None:
+        """Terraform's post-apply check: AWS must now report what we asked for."""
+        mismatches = diff_properties(RESOURCE_TYPES[change.type], props, result.properties)
+        if mismatches:
+            details = "; ".join(
+                f"{m.path}: asked {m.after!r}, got {m.before!r}" for m in mismatches
+            )
+            raise InconsistentResultError(
+                f"provider produced an inconsistent result ({details})",
+                address=change.address,
+                hint="the resource was recorded; the next plan shows what still differs",
+            )
+
+    def outputs(self) -> dict[str, Any]:
+        resolved: dict[str, Any] = substitute(
+            self.stack.outputs, lambda token: self._token_value(token, self.stack.region)
+        )
+        return {k: (None if contains_unknown(v) else v) for k, v in resolved.items()}
+
+
+def execute_plan(
+    plan: Plan,
+    stack: Stack,
+    live: LiveState,
+    providers: Mapping[str, Provider],
+    state: StateWriter,
+    *,
+    events: EventSink,
+    timing: Timing,
+    parallelism: int = 10,
+    cancel: threading.Event | None = None,
+) -> ApplyResult:
+    executor = _Executor(plan, stack, live, providers, state, events, timing)
+    steps = build_steps(plan)
+
+    def visit(key: str) -> None:
+        executor.run_step(steps.nodes[key]["step"])
+
+    walked = walk(
+        steps,
+        visit,
+        parallelism=parallelism,
+        priority=critical_path_priority(steps),
+        cancel=cancel,
+    )
+    result = ApplyResult(interrupted=walked.interrupted or walked.cancelled)
+    for key, outcome in sorted(walked.outcomes.items()):
+        step: Step = steps.nodes[key]["step"]
+        if outcome is Outcome.DONE:
+            result.done[step.kind.value] += 1
+        elif outcome is Outcome.FAILED:
+            result.failures[step.address] = walked.errors[key]
+        else:
+            result.skipped.append(step.address)
+            because = "the run was interrupted" if result.interrupted else "a dependency failed"
+            events(StepSkipped(step.address, step.kind.value, because))
+    result.replaced = sum(
+        1
+        for change in plan.changes
+        if change.action is Action.REPLACE
+        and all(
+            walked.outcomes.get(f"{kind}:{change.address}") is Outcome.DONE
+            for kind in ("delete", "create")
+        )
+    )
+    result.skipped = sorted(set(result.skipped))
+    if not plan.destroy and not result.failures and not result.interrupted:
+        result.outputs = executor.outputs()
+        state.set_outputs(result.outputs)
+    return result

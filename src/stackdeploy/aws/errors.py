@@ -1,0 +1,114 @@
+"""Classifying AWS errors: what to retry, what means "gone", what to tell the user."""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from stackdeploy.errors import ProviderError
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+        "BandwidthLimitExceeded",
+    }
+)
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "Unavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+NETWORK_ERRORS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+    ConnectTimeoutError,
+)
+
+
+def error_code(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def http_status(error: BaseException) -> int:
+    if isinstance(error, ClientError):
+        return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return 0
+
+
+def is_throttle(error: BaseException) -> bool:
+    return error_code(error) in THROTTLING_CODES
+
+
+def is_transient(error: BaseException) -> bool:
+    """Server-side or network trouble: the same request may well succeed again."""
+    if isinstance(error, NETWORK_ERRORS):
+        return True
+    return error_code(error) in TRANSIENT_CODES or http_status(error) >= 500
+
+
+def is_not_found(error: BaseException) -> bool:
+    code = error_code(error)
+    return code.endswith(
+        (".NotFound", "NotFound", "NotFoundException", "NotFoundFault")
+    ) or code in {
+        "NoSuchEntity",
+        "NoSuchBucket",
+        "ResourceNotFoundException",
+    }
+
+
+def has_code(error: BaseException, *codes: str) -> bool:
+    return error_code(error) in codes
+
+
+def describe(error: BaseException) -> str:
+    """A one-line message for a user: the AWS code and message, without botocore's framing."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Error")
+        message = details.get("Message") or str(error)
+        return f"{code}: {message}"
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials found"
+    if isinstance(error, BotoCoreError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def as_provider_error(error: BaseException, address: str | None = None) -> ProviderError:
+    hint = None
+    code = error_code(error)
+    if isinstance(error, NoCredentialsError):
+        hint = "configure credentials (aws configure, AWS_PROFILE, env vars) or use --local"
+    elif code in {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"}:
+        hint = "the credentials lack a permission this operation needs"
+    elif is_throttle(error):
+        hint = "AWS kept throttling; lower --parallelism or try again later"
+    return ProviderError(describe(error), code=code, hint=hint, address=address)

@@ -1,0 +1,231 @@
+"""The one client factory: region, profile, endpoint, retry policy, call counting.
+
+Every boto3 client comes from here, wrapped so that each call is retried on throttling and
+transient errors by one policy (botocore's own retries are off, so the two never multiply),
+and counted, so benchmarks can report API calls per plan.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from stackdeploy import __version__
+from stackdeploy.aws.errors import error_code, is_throttle, is_transient
+from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
+from stackdeploy.events import EventSink, current_address, ignore
+from stackdeploy.events import Retrying as RetryingEvent
+
+_READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search")
+_CREATE_PREFIXES = ("Create", "Allocate", "Run", "Import", "Request", "Put", "Copy")
+
+
+def new_boto3_session(profile: str | None) -> boto3.Session:
+    """A boto3 session. Tests wrap this to attach the AWS strictness layer to every client."""
+    return boto3.Session(profile_name=profile)
+
+
+@dataclass
+class ApiStats:
+    """How many calls each operation took, including retries."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1
+
+    def count_retry(self, operation: str) -> None:
+        with self._lock:
+            self.retries[operation] += 1
+
+    def total(self, prefix: str = "") -> int:
+        with self._lock:
+            return sum(n for op, n in self.calls.items() if op.split(".", 1)[-1].startswith(prefix))
+
+
+def _retry_safe(operation: str, kwargs: dict[str, Any]) -> Callable[[BaseException], bool]:
+    """Throttles are always safe to retry (AWS rejected the request before doing anything).
+
+    A 5xx on a create without an idempotency token may have created the resource, so it is
+    not retried blindly: the ownership tags sent with the create let the next run find it.
+    """
+    name = operation.split(".", 1)[-1]
+    creates_without_token = name.startswith(_CREATE_PREFIXES) and "ClientToken" not in kwargs
+
+    def should_retry(error: BaseException) -> bool:
+        if is_throttle(error):
+            return True
+        return is_transient(error) and not creates_without_token
+
+    return should_retry
+
+
+class RetryingClient:
+    """A boto3 client whose every API call goes through the retry policy."""
+
+    def __init__(
+        self, client: Any, service: str, timing: Timing, stats: ApiStats, events: EventSink
+    ) -> None:
+        self._client = client
+        self._service = service
+        self._timing = timing
+        self._stats = stats
+        self._events = events
+        self.meta = client.meta
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith(("get_paginator", "get_waiter", "can_")):
+            return attribute
+        operation = f"{self._service}.{self._client.meta.method_to_api_mapping.get(name, name)}"
+
+        def call(**kwargs: Any) -> Any:
+            return self._call(operation, attribute, kwargs)
+
+        return call
+
+    def _call(self, operation: str, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        timing = self._timing
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self._stats.count_retry(operation)
+            delay = state.next_action.sleep if state.next_action else 0.0
+            self._events(
+                RetryingEvent(
+                    current_address.get(),
+                    operation,
+                    error_code(error) if error else "",
+                    state.attempt_number,
+                    delay,
+                )
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception(_retry_safe(operation, kwargs)),
+            wait=wait_exponential_jitter(multiplier=timing.retry_initial, max=timing.retry_max),
+            stop=stop_after_delay(timing.retry_deadline)
+            & stop_after_attempt(timing.retry_min_attempts),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self._stats.count(operation)
+                return method(**kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def paginate(
+        self,
+        method: str,
+        result_key: str,
+        *,
+        input_token: str = "NextToken",
+        output_token: str = "NextToken",
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Every page of a list/describe call, each page retried on its own."""
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            page_args = {**kwargs, input_token: token} if token else kwargs
+            page = getattr(self, method)(**page_args)
+            items.extend(page.get(result_key, []))
+            token = page.get(output_token)
+            if not token:
+                return items
+
+
+class ClientFactory:
+    """Creates (and caches) retrying clients per (service, region)."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        default_region: str = "us-east-1",
+        timing: Timing = DEFAULT_TIMING,
+        events: EventSink = ignore,
+        static_credentials: tuple[str, str] | None = None,
+        max_pool_connections: int = 20,
+    ) -> None:
+        self.profile = profile
+        self.endpoint_url = endpoint_url
+        self.default_region = default_region
+        self.timing = timing
+        self.events = events
+        self.stats = ApiStats()
+        self._static_credentials = static_credentials
+        self._config = Config(
+            retries={"max_attempts": 1, "mode": "standard"},  # our policy retries, not botocore
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=max_pool_connections,
+            user_agent_extra=f"stackdeploy/{__version__}",
+        )
+        self._session: boto3.Session | None = None
+        self._clients: dict[tuple[str, str], RetryingClient] = {}
+        self._lock = threading.Lock()
+        self._account: str | None = None
+
+    def _boto3_session(self) -> boto3.Session:
+        if self._session is None:
+            self._session = new_boto3_session(self.profile)
+        return self._session
+
+    def client(self, service: str, region: str | None = None) -> RetryingClient:
+        region = region or self.default_region
+        key = (service, region)
+        with self._lock:  # boto3 sessions are not thread-safe; clients are
+            cached = self._clients.get(key)
+            if cached is None:
+                extra: dict[str, Any] = {}
+                if self._static_credentials:
+                    extra["aws_access_key_id"], extra["aws_secret_access_key"] = (
+                        self._static_credentials
+                    )
+                raw = self._boto3_session().client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=self._config,
+                    **extra,
+                )
+                cached = RetryingClient(raw, service, self.timing, self.stats, self.events)
+                self._clients[key] = cached
+            return cached
+
+    def account_id(self) -> str:
+        if self._account is None:
+            identity = self.client("sts").get_caller_identity()
+            self._account = str(identity["Account"])
+        return self._account
+
+
+def jittered(delay: float) -> float:
+    return delay * (0.8 + 0.4 * random.random())
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(max(0.0, seconds))

@@ -1,0 +1,1 @@
+"""The `deploy` command line: thin commands over the engine; the only place exit codes exist."""

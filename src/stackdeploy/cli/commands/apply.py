@@ -1,0 +1,69 @@
+"""deploy apply: make AWS match the stack file (or run a saved plan)."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stackdeploy.apply.engine import PLAN_FILE_FORMAT, load_saved_plan, plan_stack, replan_saved
+from stackdeploy.cli.commands.common import execute, print_api_stats, report_result
+from stackdeploy.cli.options import GlobalOptions, stack_command
+from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
+from stackdeploy.report.plan_view import print_plan
+from stackdeploy.report.progress import ProgressReporter
+
+
+def is_plan_file(path: Path) -> bool:
+    try:
+        with path.open() as handle:
+            if handle.read(1) != "{":
+                return False
+        return bool(json.loads(path.read_text()).get("format") == PLAN_FILE_FORMAT)
+    except (OSError, ValueError):
+        return False
+
+
+@stack_command
+def apply(
+    source: Annotated[
+        Path, typer.Argument(help="A stack file, or a plan saved with `deploy plan -o`.")
+    ],
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking.")
+    ] = False,
+    parallelism: Annotated[
+        int, typer.Option(min=1, max=100, help="How many resources to work on at once.")
+    ] = 10,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit to this resource and what it needs (repeatable)."),
+    ] = None,
+    *,
+    options: GlobalOptions,
+) -> None:
+    """Show the plan, ask for confirmation, then apply it."""
+    console = output_console(options)
+    progress = progress_console(options)
+    with ProgressReporter(progress, debug=options.debug) as reporter:
+        if is_plan_file(source):
+            stack, saved = load_saved_plan(source)
+            ws = workspace(options, stack, reporter, parallelism)
+            store = ws.store(stack)
+            with store.lock("apply"):
+                run = replan_saved(ws, stack, saved)
+                print_plan(run.plan, console)
+                result = execute(ws, run, parallelism, console)
+        else:
+            stack = load(options, source)
+            ws = workspace(options, stack, reporter, parallelism)
+            store = ws.store(stack)
+            with store.lock("apply"):
+                run = plan_stack(ws, stack, targets=target or [])
+                print_plan(run.plan, console)
+                if run.plan.has_changes() and not auto_approve:
+                    confirm(console, "Do you want to apply these changes?")
+                result = execute(ws, run, parallelism, console)
+        if options.debug:
+            print_api_stats(ws, progress)
+    report_result(result, destroy=False, console=console)

@@ -1,0 +1,70 @@
+"""Pieces shared by apply and destroy."""
+
+from __future__ import annotations
+
+import threading
+
+from rich.console import Console
+from rich.text import Text
+
+from stackdeploy.apply.engine import PlannedRun, Workspace, apply_planned
+from stackdeploy.apply.executor import ApplyResult
+from stackdeploy.errors import ApplyError, DeployError
+from stackdeploy.report.values import show
+
+
+def print_api_stats(ws: Workspace, console: Console) -> None:
+    stats = ws.clients.stats
+    total = sum(stats.calls.values())
+    retries = sum(stats.retries.values())
+    console.print(f"[dim]AWS API calls: {total} ({retries} retries)[/dim]")
+    for operation, count in sorted(stats.calls.items()):
+        console.print(f"[dim]  {operation}: {count}[/dim]")
+
+
+def execute(ws: Workspace, run: PlannedRun, parallelism: int, console: Console) -> ApplyResult:
+    """Run the plan; Ctrl-C stops scheduling new steps and lets running ones finish."""
+    cancel = threading.Event()
+    return apply_planned(ws, run, parallelism=parallelism, cancel=cancel)
+
+
+def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> None:
+    done = result.done
+    if result.interrupted:
+        console.print(
+            Text(
+                "Interrupted: finished steps are recorded; run the command again to continue.",
+                style="bold yellow",
+            )
+        )
+        raise KeyboardInterrupt
+    if result.failures:
+        raise ApplyError(
+            [(address, _as_error(error)) for address, error in sorted(result.failures.items())],
+            result.skipped,
+        )
+    if destroy:
+        console.print(
+            Text(f"\nDestroy complete! Resources: {done['delete']} destroyed.", style="bold green")
+        )
+        return
+    created = done["create"] - result.replaced
+    deleted = done["delete"] - result.replaced
+    console.print(
+        Text(
+            f"\nApply complete! Resources: {created} added, {done['update']} changed, "
+            f"{result.replaced} replaced, {deleted} destroyed.",
+            style="bold green",
+        )
+    )
+    if result.outputs:
+        console.print("\nOutputs:")
+        width = max(len(name) for name in result.outputs)
+        for name, value in sorted(result.outputs.items()):
+            console.print(f"  {name.ljust(width)} = {show(value)}", highlight=False)
+
+
+def _as_error(error: BaseException) -> Exception:
+    if isinstance(error, DeployError):
+        return error
+    return DeployError(f"{type(error).__name__}: {error}")

@@ -1,0 +1,47 @@
+"""deploy destroy: delete everything the stack owns, in dependency order."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stackdeploy.apply.engine import plan_stack
+from stackdeploy.cli.commands.common import execute, print_api_stats, report_result
+from stackdeploy.cli.options import GlobalOptions, stack_command
+from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
+from stackdeploy.report.plan_view import print_plan
+from stackdeploy.report.progress import ProgressReporter
+
+
+@stack_command
+def destroy(
+    stack_file: Annotated[Path, typer.Argument(help="The stack file (YAML + Jinja2).")],
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Destroy without asking.")
+    ] = False,
+    parallelism: Annotated[
+        int, typer.Option(min=1, max=100, help="How many deletions at once.")
+    ] = 10,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Destroy only this resource and what depends on it (repeatable)."),
+    ] = None,
+    *,
+    options: GlobalOptions,
+) -> None:
+    """Destroy every resource the stack owns (found by its ownership tags)."""
+    console = output_console(options)
+    progress = progress_console(options)
+    stack = load(options, stack_file)
+    with ProgressReporter(progress, debug=options.debug) as reporter:
+        ws = workspace(options, stack, reporter, parallelism)
+        store = ws.store(stack)
+        with store.lock("destroy"):
+            run = plan_stack(ws, stack, destroy=True, targets=target or [])
+            print_plan(run.plan, console)
+            if run.plan.has_changes() and not auto_approve:
+                confirm(console, f"Do you really want to destroy stack {stack.name}?")
+            result = execute(ws, run, parallelism, console)
+        if options.debug:
+            print_api_stats(ws, progress)
+    report_result(result, destroy=True, console=console)

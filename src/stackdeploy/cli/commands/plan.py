@@ -1,0 +1,75 @@
+"""deploy plan: show what apply would change."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stackdeploy.apply.engine import plan_stack, save_plan
+from stackdeploy.cli.commands.common import print_api_stats
+from stackdeploy.cli.options import OUTPUT_PANEL, GlobalOptions, stack_command
+from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
+from stackdeploy.events import ignore
+from stackdeploy.plan.serialize import dumps_public
+from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_view import print_plan
+from stackdeploy.report.progress import ProgressReporter
+
+
+@stack_command
+def plan(
+    stack_file: Annotated[Path, typer.Argument(help="The stack file (YAML + Jinja2).")],
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Machine-readable plan on stdout.", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown", help="Markdown summary (PR comments).", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does."
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Save the plan; `deploy apply FILE` runs exactly it."),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit to this resource and what it needs (repeatable)."),
+    ] = None,
+    destroy: Annotated[
+        bool, typer.Option("--destroy", help="Plan the destruction of the stack.")
+    ] = False,
+    *,
+    options: GlobalOptions,
+) -> None:
+    """Refresh live state and show the changes apply would make."""
+    stack = load(options, stack_file)
+    reporter = ProgressReporter(progress_console(options), debug=options.debug)
+    events = reporter if options.debug else ignore
+    ws = workspace(options, stack, events)
+    run = plan_stack(ws, stack, destroy=destroy, targets=target or [])
+    console = output_console(options)
+    if json_output:
+        console.file.write(dumps_public(run.plan))
+    elif markdown:
+        console.file.write(plan_markdown(run.plan))
+    else:
+        print_plan(run.plan, console)
+    if out is not None:
+        save_plan(run, out, target or [])
+        progress_console(options).print(
+            f"Saved the plan to {out}; run `deploy apply {out}` to apply exactly it."
+        )
+    if options.debug:
+        print_api_stats(ws, progress_console(options))
+    if detailed_exitcode and run.plan.has_changes():
+        raise typer.Exit(2)

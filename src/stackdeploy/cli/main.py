@@ -1,0 +1,87 @@
+"""The `deploy` entry point and command registration."""
+
+import sys
+from typing import Any
+
+import typer
+
+from stackdeploy import __version__
+from stackdeploy.cli.commands.apply import apply
+from stackdeploy.cli.commands.destroy import destroy
+from stackdeploy.cli.commands.graph import graph
+from stackdeploy.cli.commands.local import local_app
+from stackdeploy.cli.commands.output import output
+from stackdeploy.cli.commands.plan import plan
+from stackdeploy.cli.commands.schema import schema
+from stackdeploy.cli.commands.validate import validate
+
+app = typer.Typer(
+    name="deploy",
+    help="stackdeploy: declarative AWS stacks with fast plans, safe applies, complete teardowns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks only with --debug, never with locals
+    rich_markup_mode="rich",
+)
+app.command()(validate)
+app.command()(plan)
+app.command()(apply)
+app.command()(destroy)
+app.command()(graph)
+app.command()(output)
+app.command()(schema)
+app.add_typer(local_app, name="local")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"stackdeploy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """stackdeploy: declarative AWS stacks with fast plans, safe applies, complete teardowns."""
+
+
+def _exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(aborts, usage errors) for both typer's vendored click and the classic click package."""
+    aborts: list[type[BaseException]] = [typer.Abort, KeyboardInterrupt]
+    usage: list[type[BaseException]] = [typer.TyperException]
+    try:
+        import click
+
+        aborts.append(click.exceptions.Abort)
+        usage.append(click.exceptions.ClickException)
+    except ImportError:  # newer typer releases vendor click
+        pass
+    return tuple(aborts), tuple(usage)
+
+
+ABORTS, USAGE_ERRORS = _exception_types()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code.
+
+    0 ok, 1 any error, 2 changes present (plan --detailed-exitcode), 130 interrupted.
+    """
+    try:
+        result: Any = app(args=argv, prog_name="deploy", standalone_mode=False)
+    except ABORTS:
+        return 130
+    except USAGE_ERRORS as error:
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"Error: {error}", file=sys.stderr)
+        return 1  # usage errors are errors; 2 is reserved for "changes present"
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

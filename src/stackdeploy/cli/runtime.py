@@ -1,0 +1,96 @@
+"""Building what a command needs from its options: stack, consoles, AWS workspace."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from stackdeploy.apply.engine import Workspace
+from stackdeploy.aws.session import ClientFactory
+from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
+from stackdeploy.cli.options import GlobalOptions
+from stackdeploy.config.loader import LoadOptions, load_stack
+from stackdeploy.discovery.state import default_state_dir
+from stackdeploy.errors import DeployError, UserAbort
+from stackdeploy.events import EventSink, Message
+from stackdeploy.local import emulator
+from stackdeploy.model.stack import Stack
+
+# Retry and polling timing for every command (tests run the same code on a faster clock).
+TIMING: Timing = DEFAULT_TIMING
+
+
+def output_console(options: GlobalOptions) -> Console:
+    return Console(no_color=options.no_color, highlight=False, soft_wrap=True)
+
+
+def progress_console(options: GlobalOptions) -> Console:
+    return Console(stderr=True, no_color=options.no_color, highlight=False, soft_wrap=True)
+
+
+def fallback_region(options: GlobalOptions) -> str | None:
+    """The region from the environment or profile, used when the stack file names none."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region or options.local:
+        return region
+    import boto3
+
+    try:
+        configured: str | None = boto3.Session(profile_name=options.profile).region_name
+    except Exception:  # a missing profile surfaces later, with a clearer message
+        return None
+    return configured
+
+
+def load(options: GlobalOptions, stack_file: Path) -> Stack:
+    return load_stack(
+        stack_file,
+        LoadOptions(
+            var_files=options.var_file,
+            cli_vars=options.var,
+            region_override=options.region,
+            fallback_region=fallback_region(options),
+        ),
+    )
+
+
+def workspace(
+    options: GlobalOptions, stack: Stack, events: EventSink, parallelism: int = 10
+) -> Workspace:
+    endpoint = options.endpoint_url
+    credentials = None
+    profile = options.profile
+    if options.local:
+        if options.endpoint_url and os.environ.get("AWS_ENDPOINT_URL") != options.endpoint_url:
+            raise DeployError("--local and --endpoint-url both name an endpoint; pass only one")
+        running = emulator.status()
+        if running is None:
+            events(Message(None, "Starting the local emulator (moto)..."))
+            running = emulator.start()
+        endpoint, credentials, profile = running.endpoint, emulator.LOCAL_CREDENTIALS, None
+    clients = ClientFactory(
+        profile=profile,
+        endpoint_url=endpoint,
+        default_region=stack.region,
+        timing=TIMING,
+        events=events,
+        static_credentials=credentials,
+        max_pool_connections=max(20, parallelism * 2),
+    )
+    return Workspace(clients, options.state_dir or default_state_dir(), events)
+
+
+def confirm(console: Console, question: str) -> None:
+    """Ask for 'yes' at a terminal; refuse in non-interactive runs (CI needs --auto-approve)."""
+    if not sys.stdin.isatty():
+        raise DeployError(
+            "confirmation needed, but stdin is not a terminal",
+            hint="review the plan, then pass --auto-approve (or apply a saved plan file)",
+        )
+    console.print(f"\n[bold]{question}[/bold]\n  Only 'yes' will be accepted.")
+    answer = console.input("  Enter a value: ")
+    if answer.strip() != "yes":
+        raise UserAbort("cancelled; nothing was changed")

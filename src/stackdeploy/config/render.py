@@ -1,0 +1,167 @@
+"""Jinja2 rendering of stack files, in a sandbox with StrictUndefined.
+
+Jinja2 cannot tell which template line produced a rendered line, yet errors found after
+rendering (YAML, validation) must name the line the user wrote. `SourceMap` aligns rendered
+lines back to template lines by matching each rendered line against the template lines with
+their `{{ ... }}` expressions turned into wildcards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from stackdeploy.errors import ConfigError, SourceLocation
+
+_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+_CONTROL_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\})\s*$")
+
+
+class SourceMap:
+    """Maps 1-based rendered line numbers to 1-based template line numbers."""
+
+    def __init__(self, template: str, rendered: str):
+        patterns = [_line_pattern(line) for line in template.splitlines()]
+        self._mapping: list[int | None] = []
+        previous = -1
+        for text in rendered.splitlines():
+            candidates = [i for i, p in enumerate(patterns) if p is not None and p.fullmatch(text)]
+            after = [i for i in candidates if i > previous]
+            # A loop body repeats: when no later template line matches, wrap to the first match.
+            chosen = after[0] if after else (candidates[0] if candidates else None)
+            if chosen is None:
+                # Text from an included partial: attribute it to the last known template line.
+                self._mapping.append(previous + 1 if previous >= 0 else None)
+                continue
+            self._mapping.append(chosen + 1)
+            previous = chosen
+
+    def __call__(self, rendered_line: int) -> int | None:
+        if 1 <= rendered_line <= len(self._mapping):
+            return self._mapping[rendered_line - 1]
+        return None
+
+
+def _line_pattern(line: str) -> re.Pattern[str] | None:
+    if _CONTROL_LINE.match(line):
+        return None  # with trim_blocks/lstrip_blocks a tag-only line renders to nothing
+    pieces = _EXPRESSION.split(line)
+    return re.compile(".*?".join(re.escape(piece) for piece in pieces), re.DOTALL)
+
+
+def cidrsubnet(prefix: str, newbits: int, netnum: int) -> str:
+    """Terraform's cidrsubnet: the netnum-th subnet of prefix with newbits more prefix bits."""
+    network = ipaddress.ip_network(prefix, strict=False)
+    subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        network.subnets(prefixlen_diff=newbits)
+    )
+    if not 0 <= netnum < len(subnets):
+        raise ValueError(f"cidrsubnet: {prefix} has {len(subnets)} /{subnets[0].prefixlen} subnets")
+    return str(subnets[netnum])
+
+
+def template_search_path(stack_file: Path) -> list[Path]:
+    """Where `{% include %}` looks: the stack's folder, then the nearest `templates/` above it."""
+    folders = [stack_file.parent]
+    for parent in [stack_file.parent, *stack_file.parent.parents]:
+        candidate = parent / "templates"
+        if candidate.is_dir():
+            folders.append(candidate)
+            break
+    cwd_templates = Path.cwd() / "templates"
+    if cwd_templates.is_dir() and cwd_templates not in folders:
+        folders.append(cwd_templates)
+    return folders
+
+
+def make_environment(search_path: Sequence[Path]) -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    environment.globals["cidrsubnet"] = cidrsubnet
+    return environment
+
+
+def render_template(
+    text: str, file: str, context: Mapping[str, Any], search_path: Sequence[Path]
+) -> str:
+    """Render a stack file (or a user-data template); errors name the template line."""
+    environment = make_environment(search_path)
+    try:
+        template = environment.from_string(text)
+        template.filename = file
+        return template.render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        where = SourceLocation(error.filename or file, error.lineno)
+        raise ConfigError(f"template syntax error: {error.message}", location=where) from None
+    except jinja2.TemplateNotFound as error:
+        folders = ", ".join(str(p) for p in search_path)
+        raise ConfigError(
+            f"template '{error.name}' not found",
+            location=SourceLocation(file, _template_line(file)),
+            hint=f"included templates are looked up in: {folders}",
+        ) from None
+    except jinja2.UndefinedError as error:
+        raise ConfigError(
+            f"undefined variable: {error.message}",
+            location=SourceLocation(file, _template_line(file)),
+            hint="declare it under vars: in the stack file, or pass --var NAME=VALUE",
+        ) from None
+    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as error:
+        raise ConfigError(
+            f"template error: {error}", location=SourceLocation(file, _template_line(file))
+        ) from None
+
+
+def render_file(name: str, context: Mapping[str, Any], search_path: Sequence[Path]) -> str:
+    """Render a template file (e.g. user data) found on the search path."""
+    environment = make_environment(search_path)
+    try:
+        template = environment.get_template(name)
+    except jinja2.TemplateNotFound:
+        folders = ", ".join(str(p) for p in search_path)
+        raise ConfigError(
+            f"template '{name}' not found", hint=f"templates are looked up in: {folders}"
+        ) from None
+    except jinja2.TemplateSyntaxError as error:
+        where = SourceLocation(error.filename or name, error.lineno)
+        raise ConfigError(f"template syntax error: {error.message}", location=where) from None
+    file = template.filename or name
+    try:
+        return template.render(**context)
+    except jinja2.UndefinedError as error:
+        raise ConfigError(
+            f"undefined variable in template: {error.message}",
+            location=SourceLocation(file, _template_line(file)),
+            hint="declare it under vars: in the stack file, or pass --var NAME=VALUE",
+        ) from None
+    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as error:
+        raise ConfigError(
+            f"template error: {error}", location=SourceLocation(file, _template_line(file))
+        ) from None
+
+
+def _template_line(file: str) -> int | None:
+    """The template line being rendered when the current exception was raised.
+
+    Jinja2 rewrites tracebacks so template frames carry the template's name and line.
+    """
+    traceback = sys.exc_info()[2]
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == file:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line

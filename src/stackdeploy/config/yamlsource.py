@@ -1,0 +1,119 @@
+"""YAML parsing that remembers the line of every field, so errors can name file:line.
+
+References (`${vpc.id}`) contain `{` and `}`, which YAML reads as flow-mapping braces inside a
+flow list such as `[${a.id}, ${b.id}]`. They are swapped for private-use characters before
+parsing and restored after, so users never have to quote them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from stackdeploy.errors import ConfigError, SourceLocation
+
+YamlPath = tuple[str | int, ...]
+
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_PROTECT = re.compile(
+    r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_]*|ssm:[A-Za-z0-9_./-]+)\}"
+)
+
+
+def protect_refs(text: str) -> str:
+    return _PROTECT.sub(lambda m: _OPEN + m.group(1) + _CLOSE, text)
+
+
+def restore_refs(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace(_OPEN, "${").replace(_CLOSE, "}")
+    if isinstance(value, dict):
+        return {restore_refs(k): restore_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [restore_refs(v) for v in value]
+    return value
+
+
+def format_path(path: YamlPath) -> str:
+    """("resources", "web", "ingress", 0, "port") -> "resources.web.ingress[0].port"."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+@dataclass
+class YamlDocument:
+    """Parsed data plus the (rendered) line of every mapping key and sequence item."""
+
+    data: Any
+    file: str
+    lines: dict[YamlPath, int] = field(default_factory=dict)
+    line_of_rendered: Callable[[int], int | None] = lambda line: line
+
+    def location(self, path: YamlPath) -> SourceLocation:
+        """The source location of a path, falling back to its nearest parent with a known line."""
+        probe = path
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        rendered = self.lines.get(probe)
+        line = self.line_of_rendered(rendered) if rendered is not None else None
+        return SourceLocation(self.file, line, format_path(path))
+
+
+def parse_yaml(
+    text: str, file: str, line_of_rendered: Callable[[int], int | None] | None = None
+) -> YamlDocument:
+    """Parse one YAML document, recording lines and rejecting duplicate keys."""
+    mapper = line_of_rendered or (lambda line: line)
+    protected = protect_refs(text)
+    try:
+        node = yaml.compose(protected, Loader=yaml.SafeLoader)
+        data = yaml.SafeLoader("").construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mapper(mark.line + 1) if mark else None
+        problem = restore_refs(error.problem or str(error))
+        raise ConfigError(
+            f"invalid YAML: {problem}",
+            location=SourceLocation(file, line),
+            hint="check indentation and quoting near this line",
+        ) from None
+    document = YamlDocument(restore_refs(data), file, {}, mapper)
+    if node is not None:
+        _record_lines(node, (), document)
+    return document
+
+
+def _record_lines(node: yaml.Node, path: YamlPath, document: YamlDocument) -> None:
+    document.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = restore_refs(str(key_node.value))
+            if key == "<<":
+                continue
+            if key in seen:
+                raise ConfigError(
+                    f"duplicate key '{key}'",
+                    location=SourceLocation(
+                        document.file,
+                        document.line_of_rendered(key_node.start_mark.line + 1),
+                        format_path((*path, key)),
+                    ),
+                    hint="each key may appear once; a later one would silently replace the first",
+                )
+            seen.add(key)
+            document.lines[(*path, key)] = key_node.start_mark.line + 1
+            _record_lines(value_node, (*path, key), document)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            document.lines[(*path, index)] = item.start_mark.line + 1
+            _record_lines(item, (*path, index), document)

@@ -1,0 +1,1 @@
+"""Reading live state: batched refresh by ownership tags, and the local state record."""

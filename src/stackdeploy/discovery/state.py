@@ -1,0 +1,209 @@
+"""The state record: logical id -> physical id, per stack, account, region and endpoint.
+
+It is a cache and an index, not the only truth: discovery by ownership tags rebuilds it, so
+losing the file never loses track of resources. Writes are atomic (temp file + rename) with
+mode 0600, and a lock file keeps two runs from writing the same stack at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from stackdeploy.errors import StateError
+
+STATE_VERSION = 1
+
+
+class ResourceRecord(BaseModel):
+    type: str
+    region: str
+    physical_id: str
+    dependencies: list[str] = Field(default_factory=list)
+    applied: dict[str, Any] | None = None  # the properties last applied (references resolved)
+
+
+class StateRecord(BaseModel):
+    version: int = STATE_VERSION
+    stack: str
+    account: str
+    region: str
+    endpoint: str | None = None
+    lineage: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    serial: int = 0
+    resources: dict[str, ResourceRecord] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    updated_at: str = ""
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("STACKDEPLOY_STATE_DIR", ".stackdeploy"))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")
+
+
+class StateStore:
+    """Where one stack's state lives for one account, region and endpoint."""
+
+    def __init__(
+        self, directory: Path, stack: str, account: str, region: str, endpoint: str | None
+    ) -> None:
+        self.stack, self.account, self.region, self.endpoint = stack, account, region, endpoint
+        suffix = f"@{_slug(endpoint.split('://')[-1])}" if endpoint else ""
+        self.path = directory / "state" / stack / f"{account}-{region}{suffix}.json"
+        self.lock_path = self.path.with_suffix(".lock")
+
+    def load(self) -> StateRecord:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return StateRecord(
+                stack=self.stack, account=self.account, region=self.region, endpoint=self.endpoint
+            )
+        except OSError as error:
+            raise StateError(f"cannot read state {self.path}: {error.strerror}") from None
+        try:
+            record = StateRecord.model_validate_json(text)
+        except ValidationError:
+            raise StateError(
+                f"state file {self.path} is corrupt",
+                hint="move it aside: the next plan rebuilds it from the resources' ownership tags",
+            ) from None
+        if record.version > STATE_VERSION:
+            raise StateError(f"state {self.path} was written by a newer stackdeploy")
+        return record
+
+    def save(self, record: StateRecord) -> None:
+        record.serial += 1
+        record.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(record.model_dump_json(indent=2))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+    @contextlib.contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold the stack's lock for the duration of a command that may write state."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": command,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        for _ in range(2):
+            try:
+                descriptor = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                if self._break_stale_lock():
+                    continue
+                raise self._locked_error() from None
+            with os.fdopen(descriptor, "w") as handle:
+                json.dump(owner, handle)
+            break
+        else:  # pragma: no cover - only if another process races us twice
+            raise self._locked_error()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.lock_path.read_text())
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _break_stale_lock(self) -> bool:
+        """A lock left by a process on this host that no longer exists is safe to break."""
+        holder = self._holder()
+        if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+            return False
+        try:
+            os.kill(holder["pid"], 0)
+        except ProcessLookupError:
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def _locked_error(self) -> StateError:
+        holder = self._holder()
+        who = (
+            f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
+            f"since {holder.get('since')}"
+            if holder
+            else "another run"
+        )
+        return StateError(
+            f"stack {self.stack} is locked by {who}",
+            hint=f"wait for that run to finish; if it is gone, delete {self.lock_path}",
+        )
+
+
+class StateWriter:
+    """Thread-safe updates of one state record during an apply, saved after every change."""
+
+    def __init__(self, store: StateStore, record: StateRecord) -> None:
+        self.store = store
+        self.record = record
+        self._lock = threading.Lock()
+
+    def record_resource(
+        self,
+        address: str,
+        *,
+        type_name: str,
+        region: str,
+        physical_id: str,
+        dependencies: list[str],
+        applied: dict[str, Any] | None,
+    ) -> None:
+        with self._lock:
+            self.record.resources[address] = ResourceRecord(
+                type=type_name,
+                region=region,
+                physical_id=physical_id,
+                dependencies=dependencies,
+                applied=applied,
+            )
+            self.store.save(self.record)
+
+    def forget(self, address: str, physical_id: str) -> None:
+        """Drop a deleted resource, unless the record already points at its replacement."""
+        with self._lock:
+            current = self.record.resources.get(address)
+            if current is not None and current.physical_id == physical_id:
+                del self.record.resources[address]
+                self.store.save(self.record)
+
+    def set_outputs(self, outputs: dict[str, Any]) -> None:
+        with self._lock:
+            self.record.outputs = outputs
+            self.store.save(self.record)
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,1 @@
+"""Dependency graphs and the generic readiness-driven walker. Pure: no AWS."""

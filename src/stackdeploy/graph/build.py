@@ -1,0 +1,52 @@
+"""The dependency graph of a stack: an edge A -> B means B needs A first."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from stackdeploy.errors import GraphError
+from stackdeploy.model.stack import Stack
+from stackdeploy.specs.registry import RESOURCE_TYPES
+
+
+def build_graph(stack: Stack) -> nx.DiGraph[str]:
+    """Nodes are logical ids; edges come from references and depends_on. Cycles are errors."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for logical_id, resource in stack.resources.items():
+        graph.add_node(logical_id, type=resource.type)
+    for logical_id, resource in stack.resources.items():
+        for dependency in sorted(resource.dependencies()):
+            if dependency in stack.resources:
+                graph.add_edge(dependency, logical_id)
+    check_acyclic(graph, stack)
+    _add_ordering_rules(graph, stack)
+    return graph
+
+
+def _add_ordering_rules(graph: nx.DiGraph[str], stack: Stack) -> None:
+    """Edges for create_after rules; skipped where they would contradict a reference."""
+    for logical_id, resource in sorted(stack.resources.items()):
+        rtype = RESOURCE_TYPES[resource.type]
+        for other_id, other in sorted(stack.resources.items()):
+            wanted = other.type in rtype.create_after and other_id != logical_id
+            if wanted and not nx.has_path(graph, logical_id, other_id):
+                graph.add_edge(other_id, logical_id)
+
+
+def check_acyclic(graph: nx.DiGraph[str], stack: Stack) -> None:
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    path = [edge[0] for edge in cycle] + [cycle[0][0]]
+    first = path[0]
+    raise GraphError(
+        "dependency cycle: " + " -> ".join(path),
+        location=stack.location(("resources", first)),
+        hint="break the cycle: remove a reference or a depends_on entry between these resources",
+    )
+
+
+def topological_order(graph: nx.DiGraph[str]) -> list[str]:
+    """A deterministic topological order (ties broken by name)."""
+    return list(nx.lexicographical_topological_sort(graph))

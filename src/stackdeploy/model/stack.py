@@ -1,0 +1,68 @@
+"""A validated stack: the desired resources, their properties and where they were written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stackdeploy.config.yamlsource import YamlPath, format_path
+from stackdeploy.errors import SourceLocation
+from stackdeploy.model.refs import Ref, find_refs, single_ref
+
+
+class Resource(BaseModel):
+    """One declared resource, with properties in canonical form (references still unresolved)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    logical_id: str
+    type: str
+    region: str
+    properties: dict[str, Any]
+    depends_on: tuple[str, ...] = ()
+
+    def refs(self) -> list[Ref]:
+        return sorted({ref for ref, _ in find_refs(self.properties)})
+
+    def dependencies(self) -> set[str]:
+        """Logical ids this resource needs first: reference targets and depends_on."""
+        return {ref.target for ref in self.refs()} | set(self.depends_on)
+
+
+class Stack(BaseModel):
+    """A rendered, validated stack file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    region: str
+    description: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    resources: dict[str, Resource] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    source_file: str = "<memory>"
+    source_digest: str = ""
+    # Dotted YAML path -> line in the source file, for errors found after loading.
+    source_lines: dict[str, int] = Field(default_factory=dict)
+
+    def location(self, path: YamlPath) -> SourceLocation:
+        dotted = format_path(path)
+        probe = path
+        while probe and format_path(probe) not in self.source_lines:
+            probe = probe[:-1]
+        return SourceLocation(self.source_file, self.source_lines.get(format_path(probe)), dotted)
+
+    def property_location(self, logical_id: str, path: YamlPath) -> SourceLocation:
+        return self.location(("resources", logical_id, "properties", *path))
+
+    def target_of(self, value: Any, attribute: str = "id") -> Resource | None:
+        """The resource a value refers to, when the value is exactly `${that.<attribute>}`."""
+        ref = single_ref(value)
+        if ref is None or ref.attribute != attribute:
+            return None
+        return self.resources.get(ref.target)
+
+    def regions(self) -> set[str]:
+        return {self.region} | {r.region for r in self.resources.values()}

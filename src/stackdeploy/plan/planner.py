@@ -1,0 +1,239 @@
+"""make_plan: (desired stack, live state) -> Plan. A pure function, tested with data cases."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from stackdeploy.errors import ConfigError
+from stackdeploy.graph.build import build_graph, topological_order
+from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.refs import Lookup, Token, substitute
+from stackdeploy.model.stack import Resource, Stack
+from stackdeploy.model.values import UNKNOWN
+from stackdeploy.plan.deletion import deletion_edges
+from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
+from stackdeploy.plan.types import Action, Plan, PropertyChange, Reason, ResourceChange
+from stackdeploy.specs.registry import RESOURCE_TYPES
+
+
+@dataclass(frozen=True)
+class PriorState:
+    """What the state record remembers about earlier applies (a cache, never the only truth)."""
+
+    applied: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # last applied props
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def make_plan(
+    stack: Stack,
+    live: LiveState,
+    *,
+    account: str = "",
+    destroy: bool = False,
+    targets: Collection[str] = (),
+    prior: PriorState | None = None,
+    lookups: Mapping[str, Any] | None = None,
+) -> Plan:
+    prior = prior or PriorState()
+    lookups = dict(lookups or {})
+    graph = build_graph(stack)
+    _check_targets(stack, live, targets)
+    changes: dict[str, ResourceChange] = {}
+    attributes: dict[str, dict[str, Any]] = {}
+
+    if not destroy:
+        for logical_id in topological_order(graph):
+            resource = stack.resources[logical_id]
+            depends_on = tuple(sorted(graph.predecessors(logical_id)))
+            resolve = _resolver(attributes, lookups, resource.region)
+            change, attrs = _plan_resource(
+                resource, live.resources.get(logical_id), resolve, prior, depends_on
+            )
+            changes[logical_id] = change
+            attributes[logical_id] = attrs
+
+    reason = Reason.DESTROY if destroy else Reason.REMOVED
+    for logical_id, found in live.resources.items():
+        if logical_id not in changes:
+            applied = prior.applied.get(logical_id)
+            changes[logical_id] = _delete(logical_id, found, reason, applied)
+    for found in live.duplicates:
+        address = f"{found.logical_id}~{found.physical_id}"
+        changes[address] = _delete(address, found, Reason.DUPLICATE, None)
+
+    edges = deletion_edges(stack, live, prior.dependencies)
+    if targets:
+        keep = _targeted(graph, edges, set(targets), destroy)
+        changes = {a: c for a, c in changes.items() if c.logical_id in keep}
+    outputs = (
+        {} if destroy else _resolve_outputs(stack, _resolver(attributes, lookups, stack.region))
+    )
+    ordered = tuple(changes[address] for address in sorted(changes))
+    addresses = set(changes)
+    return Plan(
+        stack=stack.name,
+        region=stack.region,
+        account=account,
+        destroy=destroy,
+        changes=ordered,
+        outputs=outputs,
+        deletion_edges=tuple(sorted((a, b) for a, b in edges if a in addresses and b in addresses)),
+        live_digest=live_digest(live),
+        warnings=_warnings(ordered),
+        lookups=lookups,
+    )
+
+
+def live_digest(live: LiveState) -> str:
+    """A fingerprint of live state; a saved plan is refused when it no longer matches."""
+    payload = {
+        "resources": {k: (v.physical_id, v.properties) for k, v in sorted(live.resources.items())},
+        "duplicates": sorted(d.physical_id for d in live.duplicates),
+    }
+    return hashlib.sha256(stable_text(payload).encode()).hexdigest()
+
+
+def _check_targets(stack: Stack, live: LiveState, targets: Collection[str]) -> None:
+    known = set(stack.resources) | set(live.resources)
+    for target in targets:
+        if target not in known:
+            raise ConfigError(
+                f"--target {target}: no resource with that logical id in the stack or in AWS",
+                hint=f"logical ids: {', '.join(sorted(known)) or 'none'}",
+            )
+
+
+def _targeted(
+    graph: nx.DiGraph[str], edges: set[tuple[str, str]], targets: set[str], destroy: bool
+) -> set[str]:
+    """Targets plus what they need: dependencies to apply, or dependents to destroy first."""
+    keep = set(targets)
+    for target in targets:
+        if destroy:
+            deletion: nx.DiGraph[str] = nx.DiGraph(list(edges))
+            # a -> b in deletion edges means a goes first; dependents of a target go with it.
+            if target in deletion:
+                keep |= nx.ancestors(deletion, target)
+            if target in graph:
+                keep |= nx.descendants(graph, target)
+        elif target in graph:
+            keep |= nx.ancestors(graph, target)
+    return keep
+
+
+def _resolver(
+    attributes: Mapping[str, dict[str, Any]], lookups: Mapping[str, Any], region: str
+) -> Callable[[Token], Any]:
+    """Resolve references from planned attributes and lookups from refreshed values."""
+
+    def resolve(token: Token) -> Any:
+        if isinstance(token, Lookup):
+            return lookups.get(token.scoped(region), UNKNOWN)
+        return attributes.get(token.target, {}).get(token.attribute, UNKNOWN)
+
+    return resolve
+
+
+def _plan_resource(
+    resource: Resource,
+    found: LiveResource | None,
+    resolve: Callable[[Token], Any],
+    prior: PriorState,
+    depends_on: tuple[str, ...],
+) -> tuple[ResourceChange, dict[str, Any]]:
+    rtype = RESOURCE_TYPES[resource.type]
+    desired: dict[str, Any] = substitute(resource.properties, resolve)
+    common = {
+        "address": resource.logical_id,
+        "type": resource.type,
+        "region": resource.region,
+        "after": desired,
+        "depends_on": depends_on,
+    }
+    if found is None:
+        reason = Reason.MISSING if resource.logical_id in prior.applied else Reason.NEW
+        change = ResourceChange(action=Action.CREATE, reasons=(reason,), **common)  # type: ignore[arg-type]
+        return change, after_attributes(rtype, desired, None, recreated=True)
+
+    base = {**common, "physical_id": found.physical_id, "before": found.properties}
+    if found.type != resource.type:
+        change = ResourceChange(
+            action=Action.REPLACE,
+            reasons=(Reason.TYPE_CHANGED,),
+            replace_strategy=rtype.replace_strategy,
+            **base,  # type: ignore[arg-type]
+        )
+        return change, after_attributes(rtype, desired, None, recreated=True)
+
+    changes = diff_properties(rtype, desired, found.properties)
+    if not changes:
+        change = ResourceChange(action=Action.NOOP, reasons=(), **base)  # type: ignore[arg-type]
+        return change, dict(found.properties)
+    forcing = [c for c in changes if c.forces_replacement]
+    if forcing:
+        only_unknowns = all(c.after is UNKNOWN for c in forcing)
+        reason = Reason.DEPENDENCY_REPLACED if only_unknowns else Reason.CANNOT_UPDATE
+        change = ResourceChange(
+            action=Action.REPLACE,
+            reasons=(reason,),
+            changes=tuple(changes),
+            replace_strategy=rtype.replace_strategy,
+            **base,  # type: ignore[arg-type]
+        )
+        return change, after_attributes(rtype, desired, found.properties, recreated=True)
+    reason = _update_reason(changes, prior.applied.get(resource.logical_id))
+    change = ResourceChange(
+        action=Action.UPDATE,
+        reasons=(reason,),
+        changes=tuple(changes),
+        **base,  # type: ignore[arg-type]
+    )
+    return change, after_attributes(rtype, desired, found.properties, recreated=False)
+
+
+def _update_reason(changes: list[PropertyChange], applied: dict[str, Any] | None) -> Reason:
+    """Drift when every changed property still has the value we last applied."""
+    if applied is None:
+        return Reason.CHANGED
+    drifted = all(
+        change.path in applied and stable_text(applied[change.path]) == stable_text(change.after)
+        for change in changes
+    )
+    return Reason.DRIFT if drifted else Reason.CHANGED
+
+
+def _delete(
+    address: str, found: LiveResource, reason: Reason, applied: dict[str, Any] | None
+) -> ResourceChange:
+    rtype = RESOURCE_TYPES.get(found.type)
+    note = rtype.delete_note(applied) if rtype else None
+    notes = (note,) if note else ()
+    return ResourceChange(
+        address=address,
+        type=found.type,
+        region=found.region,
+        action=Action.DELETE,
+        reasons=(reason,),
+        physical_id=found.physical_id,
+        before=found.properties,
+        notes=notes,
+    )
+
+
+def _resolve_outputs(stack: Stack, resolve: Callable[[Token], Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = substitute(stack.outputs, resolve)
+    return resolved
+
+
+def _warnings(changes: tuple[ResourceChange, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{change.address}: {note}"
+        for change in changes
+        if change.action is not Action.NOOP
+        for note in change.notes
+    )

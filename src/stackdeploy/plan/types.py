@@ -1,0 +1,101 @@
+"""Plan values: what will change, how, and why."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from stackdeploy.specs.base import ReplaceStrategy
+
+
+class Action(enum.Enum):
+    NOOP = "no-op"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+class Reason(enum.Enum):
+    NEW = "not yet created"
+    MISSING = "recorded as created, but no longer exists in AWS"
+    CHANGED = "changed in the stack file"
+    DRIFT = "changed outside stackdeploy"
+    CANNOT_UPDATE = "a property that cannot change in place changed"
+    DEPENDENCY_REPLACED = "a resource it depends on is replaced"
+    TYPE_CHANGED = "its type changed in the stack file"
+    REMOVED = "no longer in the stack file"
+    DESTROY = "the stack is being destroyed"
+    DUPLICATE = "an extra copy with this logical id (left by an interrupted run)"
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    path: str
+    before: Any
+    after: Any  # may be UNKNOWN
+    forces_replacement: bool = False
+    note: str | None = None  # why it forces replacement, or a side effect of the update
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str  # the logical id; duplicates get "<id>~<physical id>"
+    type: str
+    region: str
+    action: Action
+    reasons: tuple[Reason, ...]
+    physical_id: str | None = None
+    before: dict[str, Any] | None = None  # live properties
+    after: dict[str, Any] | None = None  # desired properties, references resolved or UNKNOWN
+    changes: tuple[PropertyChange, ...] = ()
+    replace_strategy: ReplaceStrategy | None = None
+    depends_on: tuple[str, ...] = ()  # desired dependencies (apply order)
+    notes: tuple[str, ...] = ()  # warnings shown with the change
+
+    @property
+    def logical_id(self) -> str:
+        return self.address.split("~", 1)[0]
+
+    def replace_paths(self) -> list[str]:
+        return [change.path for change in self.changes if change.forces_replacement]
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    region: str
+    account: str
+    destroy: bool
+    changes: tuple[ResourceChange, ...]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # (a, b): a must be deleted before b. Derived from live references, state and config.
+    deletion_edges: tuple[tuple[str, str], ...] = ()
+    live_digest: str = ""
+    warnings: tuple[str, ...] = ()
+    # Values of lookups (`${ssm:...}`) as read during refresh, keyed by Lookup.scoped(region).
+    lookups: dict[str, Any] = field(default_factory=dict)
+
+    def actionable(self) -> list[ResourceChange]:
+        return [c for c in self.changes if c.action is not Action.NOOP]
+
+    def has_changes(self) -> bool:
+        return bool(self.actionable())
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.action for c in self.changes)
+        return {
+            "create": counts[Action.CREATE],
+            "update": counts[Action.UPDATE],
+            "replace": counts[Action.REPLACE],
+            "delete": counts[Action.DELETE],
+            "unchanged": counts[Action.NOOP],
+        }
+
+    def change(self, address: str) -> ResourceChange:
+        for change in self.changes:
+            if change.address == address:
+                return change
+        raise KeyError(address)

@@ -1,0 +1,1 @@
+"""Rendering plans, progress and errors for people (rich) and machines (JSON, markdown)."""

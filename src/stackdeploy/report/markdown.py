@@ -1,0 +1,49 @@
+"""A markdown summary of a plan, for pull-request comments and CI job summaries."""
+
+from __future__ import annotations
+
+from stackdeploy.plan.types import Action, Plan
+from stackdeploy.report.plan_view import plain_plan, symbol
+
+EMOJI = {
+    Action.CREATE: "➕ create",
+    Action.UPDATE: "🔄 update",
+    Action.REPLACE: "♻️ replace",
+    Action.DELETE: "🗑️ destroy",
+}
+
+
+def plan_markdown(plan: Plan) -> str:
+    counts = plan.summary()
+    verb = "destroy" if plan.destroy else "plan"
+    lines = [f"### stackdeploy {verb}: `{plan.stack}` ({plan.region})", ""]
+    if not plan.has_changes():
+        lines.append("**No changes.** AWS matches the stack file.")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"**Plan:** {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['replace']} to replace, {counts['delete']} to destroy."
+    )
+    lines += ["", "| Action | Resource | Type | Why |", "|---|---|---|---|"]
+    for change in plan.actionable():
+        why = "; ".join(r.value for r in change.reasons)
+        forced = change.replace_paths()
+        if forced:
+            why += f" ({', '.join(forced)})"
+        lines.append(f"| {EMOJI[change.action]} | `{change.address}` | {change.type} | {why} |")
+    for warning in plan.warnings:
+        lines += ["", f"> ⚠️ {warning}"]
+    details = plain_plan(plan)
+    lines += [
+        "",
+        "<details><summary>Details</summary>",
+        "",
+        "```diff",
+        details,
+        "```",
+        "</details>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["plan_markdown", "symbol"]

@@ -1,0 +1,189 @@
+"""The human-readable plan: Terraform's shape, with the reason for every change."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from stackdeploy.plan.diff import stable_text
+from stackdeploy.plan.types import Action, Plan, PropertyChange, ResourceChange
+from stackdeploy.report.values import show
+from stackdeploy.specs.base import ReplaceStrategy
+
+Line = list[tuple[str, str]]  # (text, rich style) segments
+
+SYMBOLS = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.DELETE: ("-", "red"),
+}
+VERBS = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+}
+HIDDEN_ON_CREATE = frozenset({"tags"})  # shown separately, as a mapping
+
+
+def symbol(change: ResourceChange) -> tuple[str, str]:
+    if change.action is Action.REPLACE:
+        if change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
+            return "+/-", "magenta"
+        return "-/+", "magenta"
+    return SYMBOLS.get(change.action, (" ", ""))
+
+
+def plan_lines(plan: Plan) -> Iterator[Line]:
+    actionable = plan.actionable()
+    if not actionable:
+        yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
+        return
+    intro = "destroy these resources of" if plan.destroy else "make these changes to"
+    yield [
+        (f"stackdeploy will {intro} stack ", ""),
+        (plan.stack, "bold"),
+        (f" ({plan.region}, account {plan.account}):", ""),
+    ]
+    yield []
+    for change in actionable:
+        yield from _change_lines(change)
+        yield []
+    for warning in plan.warnings:
+        yield [("Warning: ", "bold yellow"), (warning, "yellow")]
+    yield summary_line(plan)
+
+
+def summary_line(plan: Plan) -> Line:
+    counts = plan.summary()
+    text = (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['replace']} to replace, {counts['delete']} to destroy."
+    )
+    return [(text, "bold")]
+
+
+def _change_lines(change: ResourceChange) -> Iterator[Line]:
+    mark, style = symbol(change)
+    header: Line = [
+        (f"{mark:>3} ", f"bold {style}"),
+        (change.address, "bold"),
+        (f" ({change.type})", "dim"),
+    ]
+    if change.physical_id:
+        header.append((f" [{change.physical_id}]", "dim"))
+    header.append((f" {VERBS[change.action]}", ""))
+    if change.reasons:
+        header.append((" — " + "; ".join(r.value for r in change.reasons), "dim"))
+    yield header
+    if change.action is Action.CREATE:
+        yield from _all_properties(change.after or {}, "+", "green")
+    elif change.action is Action.DELETE:
+        for note in change.notes:
+            yield [("      # ", "dim"), (note, "yellow")]
+    else:
+        for property_change in change.changes:
+            yield from _property_change(property_change)
+    if change.action is Action.REPLACE and change.replace_strategy is not None:
+        order = (
+            "the new one is created before the old one is destroyed"
+            if change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE
+            else "the old one is destroyed before the new one is created"
+        )
+        yield [("      # ", "dim"), (order, "dim")]
+
+
+def _heredoc(value: str, indent: str, style: str) -> Iterator[Line]:
+    """A multi-line string (user data) shown whole, like Terraform's <<EOT."""
+    for line in value.rstrip("\n").split("\n"):
+        yield [(f"{indent}{line}", style)]
+    yield [(f"{indent[:-4]}EOT", style)]
+
+
+def _all_properties(after: dict[str, Any], mark: str, style: str) -> Iterator[Line]:
+    shown = {k: v for k, v in after.items() if v is not None and v not in ([], {})}
+    # Tags last: they are the least interesting part of a new resource.
+    shown = dict(sorted(shown.items(), key=lambda item: item[0] == "tags"))
+    width = max((len(k) for k in shown), default=0)
+    for name, value in shown.items():
+        if isinstance(value, str) and "\n" in value:
+            yield [(f"      {mark} {name.ljust(width)} = <<EOT", style)]
+            yield from _heredoc(value, "            ", style)
+        elif isinstance(value, dict) and value:
+            yield [(f"      {mark} {name}:", style)]
+            for key, item in value.items():
+                yield [(f"          {key}: {show(item)}", style)]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            yield [(f"      {mark} {name}:", style)]
+            for item in value:
+                yield [(f"          - {show(item)}", style)]
+        else:
+            yield [(f"      {mark} {name.ljust(width)} = {show(value)}", style)]
+
+
+def _property_change(change: PropertyChange) -> Iterator[Line]:
+    comment: Line = []
+    if change.forces_replacement:
+        reason = f": {change.note}" if change.note else ""
+        comment = [(f"   # forces replacement{reason}", "red")]
+    elif change.note:
+        comment = [(f"   # {change.note}", "dim")]
+    before, after = change.before, change.after
+    if isinstance(after, list) and isinstance(before, list | type(None)):
+        yield [(f"      ~ {change.path}:", "yellow"), *comment]
+        yield from _list_delta(before or [], after)
+    elif isinstance(after, dict) and isinstance(before, dict | type(None)):
+        yield [(f"      ~ {change.path}:", "yellow"), *comment]
+        yield from _dict_delta(before or {}, after)
+    elif isinstance(after, str) and "\n" in after:
+        yield [(f"      ~ {change.path} = {show(before)} → <<EOT", "yellow"), *comment]
+        yield from _heredoc(after, "            ", "yellow")
+    else:
+        yield [(f"      ~ {change.path} = {show(before)} → {show(after)}", "yellow"), *comment]
+
+
+def _list_delta(before: list[Any], after: list[Any]) -> Iterator[Line]:
+    have = Counter(stable_text(v) for v in before)
+    want = Counter(stable_text(v) for v in after)
+    for item in before:
+        key = stable_text(item)
+        if have[key] > want.get(key, 0):
+            have[key] -= 1
+            yield [(f"          - {show(item)}", "red")]
+    have = Counter(stable_text(v) for v in before)
+    for item in after:
+        key = stable_text(item)
+        if want[key] > have.get(key, 0):
+            want[key] -= 1
+            yield [(f"          + {show(item)}", "green")]
+
+
+def _dict_delta(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Line]:
+    for key in sorted(set(before) | set(after)):
+        if key not in after:
+            yield [(f"          - {key}: {show(before[key])}", "red")]
+        elif key not in before:
+            yield [(f"          + {key}: {show(after[key])}", "green")]
+        elif stable_text(before[key]) != stable_text(after[key]):
+            yield [(f"          ~ {key}: {show(before[key])} → {show(after[key])}", "yellow")]
+
+
+def to_text(line: Line) -> Text:
+    text = Text()
+    for part, style in line:
+        text.append(part, style=style or None)
+    return text
+
+
+def print_plan(plan: Plan, console: Console) -> None:
+    for line in plan_lines(plan):
+        console.print(to_text(line), soft_wrap=True)
+
+
+def plain_plan(plan: Plan) -> str:
+    """The plan as plain text (no colours), e.g. for markdown and tests."""
+    return "\n".join("".join(part for part, _ in line) for line in plan_lines(plan))

@@ -1,0 +1,111 @@
+"""Live progress on stderr while applying: one line per event, plus a heartbeat."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rich.console import Console
+from rich.text import Text
+
+from stackdeploy.events import (
+    Event,
+    Message,
+    Retrying,
+    StepFailed,
+    StepFinished,
+    StepSkipped,
+    StepStarted,
+    Waiting,
+)
+
+_ING = {"create": "Creating", "update": "Modifying", "delete": "Destroying"}
+_DONE = {"create": "Creation", "update": "Modifications", "delete": "Destruction"}
+HEARTBEAT_SECONDS = 10.0
+# Retries worth telling a person about even without --debug: AWS is releasing something.
+_EXPECTED_WAITS = {
+    "DependencyViolation",
+    "InvalidGroup.InUse",
+    "AuthFailure",
+    "InvalidIPAddress.InUse",
+}
+
+
+class ProgressReporter:
+    """An event sink that prints Terraform-style progress lines."""
+
+    def __init__(self, console: Console, *, debug: bool = False) -> None:
+        self.console = console
+        self.debug = debug
+        self._running: dict[str, tuple[str, float, str]] = {}  # address -> (action, start, status)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def __enter__(self) -> ProgressReporter:
+        self._heartbeat = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+        self._heartbeat.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+
+    def _say(self, address: str | None, text: str, style: str = "") -> None:
+        line = Text()
+        if address:
+            line.append(f"{address}: ", style="bold")
+        line.append(text, style=style or None)
+        with self._lock:
+            self.console.print(line, soft_wrap=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepStarted):
+            with self._lock:
+                self._running[event.address or ""] = (event.action, time.monotonic(), "")
+            suffix = " (replacement)" if event.replacing else ""
+            self._say(event.address, f"{_ING[event.action]}...{suffix}")
+        elif isinstance(event, StepFinished):
+            with self._lock:
+                self._running.pop(event.address or "", None)
+            ident = f" [id={event.physical_id}]" if event.physical_id else ""
+            self._say(
+                event.address,
+                f"{_DONE[event.action]} complete after {event.seconds:.0f}s{ident}",
+                "green",
+            )
+        elif isinstance(event, StepFailed):
+            with self._lock:
+                self._running.pop(event.address or "", None)
+            self._say(
+                event.address, f"{_DONE[event.action]} failed after {event.seconds:.0f}s", "red"
+            )
+        elif isinstance(event, StepSkipped):
+            self._say(event.address, f"Skipped ({event.because})", "yellow")
+        elif isinstance(event, Waiting):
+            with self._lock:
+                if event.address in self._running:
+                    action, start, _ = self._running[event.address]
+                    self._running[event.address] = (action, start, event.status)
+        elif isinstance(event, Retrying):
+            if self.debug or event.code in _EXPECTED_WAITS:
+                self._say(
+                    event.address,
+                    f"{event.operation} answered {event.code or 'an error'}; "
+                    f"retrying in {event.delay:.1f}s (attempt {event.attempt})",
+                    "dim",
+                )
+        elif isinstance(event, Message):
+            self._say(event.address, event.text, "yellow" if event.level == "warning" else "")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            now = time.monotonic()
+            with self._lock:
+                running = sorted(self._running.items())
+            for address, (action, start, status) in running:
+                if now - start >= HEARTBEAT_SECONDS:
+                    detail = f", {status}" if status else ""
+                    self._say(
+                        address,
+                        f"Still {_ING[action].lower()}... [{now - start:.0f}s elapsed{detail}]",
+                    )

@@ -1,0 +1,200 @@
+"""The declaration every resource type makes, and shared validation helpers."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from stackdeploy.model.stack import Stack
+
+OWNERSHIP_TAG_STACK = "stackdeploy:stack"
+OWNERSHIP_TAG_ID = "stackdeploy:id"
+RESERVED_TAG_PREFIXES = ("aws:", "stackdeploy:")
+MAX_USER_TAGS = 48  # AWS allows 50 per resource; two are our ownership tags
+
+
+class ReplaceStrategy(enum.Enum):
+    """How a replacement is carried out."""
+
+    DELETE_THEN_CREATE = "delete_then_create"
+    CREATE_THEN_DELETE = "create_then_delete"
+
+
+class Spec(BaseModel):
+    """Base of every resource spec: unknown fields are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TaggedSpec(Spec):
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags for this resource, merged over the stack's tags.",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _user_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        return check_user_tags(tags)
+
+
+def check_user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        if key.startswith(RESERVED_TAG_PREFIXES):
+            raise ValueError(f"tag key '{key}' uses a reserved prefix (aws: or stackdeploy:)")
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key '{key}' must be 1 to 128 characters")
+        if len(value) > 256:
+            raise ValueError(f"tag '{key}' has a value longer than 256 characters")
+    if len(tags) > MAX_USER_TAGS:
+        raise ValueError(f"at most {MAX_USER_TAGS} tags per resource ({len(tags)} given)")
+    return dict(tags)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rule a stack breaks, found by a cross-resource check."""
+
+    logical_id: str
+    path: tuple[str | int, ...]  # relative to the resource's properties
+    message: str
+    hint: str | None = None
+
+
+StackCheck = Callable[["Stack"], Iterable[Issue]]
+Canonicalizer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """Declared behaviour of one AWS resource type (CloudFormation resource schema style)."""
+
+    name: str  # "aws.ec2.vpc"
+    spec: type[Spec]
+    summary: str
+    attributes: Mapping[str, str]  # read-only attributes AWS assigns -> description
+    create_only: frozenset[str] = frozenset()  # a change forces replacement
+    write_only: frozenset[str] = frozenset()  # sent to AWS, never read back
+    unordered: frozenset[str] = frozenset()  # lists compared as sets
+    taggable: bool = True
+    replace_strategy: ReplaceStrategy = ReplaceStrategy.DELETE_THEN_CREATE
+    # Types whose resources in the same stack must be deleted before this one, for ordering
+    # rules AWS enforces without a reference between the two (IGW detach vs mapped public IPs).
+    delete_after: frozenset[str] = frozenset()
+    # Types whose resources in the same stack must exist before this one is created, for
+    # rules AWS enforces without a reference (a public NAT gateway needs the VPC's IGW).
+    create_after: frozenset[str] = frozenset()
+    typical_create_seconds: float = 2.0  # scheduling priority: long poles start first
+    replace_notes: Mapping[str, str] = field(default_factory=dict)  # property -> why it replaces
+    update_notes: Mapping[str, str] = field(default_factory=dict)  # property -> side effects
+    checks: tuple[StackCheck, ...] = ()
+    canonicalize: Canonicalizer | None = None  # user spec shape -> the shape AWS reads back
+    # Shown in the plan when a resource of this type is destroyed; a callable receives the
+    # properties last applied (None when unknown) and may return None for "nothing to say".
+    delete_notes: str | Callable[[dict[str, Any] | None], str | None] | None = None
+    # A property holding a local file path whose content is read at load time into another
+    # property, e.g. {"public_key_file": "public_key"} (paths relative to the stack file).
+    file_properties: Mapping[str, str] = field(default_factory=dict)
+    # A property that names the resource in AWS; filled with "<stack>-<logical id>" if omitted.
+    name_property: str | None = None
+    name_max_length: int = 255
+    # Properties AWS cannot return in a batched read (user data): the provider reports
+    # digest_of(value), kept in a tag at create time, and the differ compares digests.
+    digest_properties: frozenset[str] = frozenset()
+    # A file property rendered with the stack's variables at load time into another property,
+    # e.g. {"user_data_template": "user_data"}; references inside resolve at apply time.
+    template_properties: Mapping[str, str] = field(default_factory=dict)
+    # IAM is global: discovered once, in the stack's region, not once per region.
+    global_service: bool = False
+    # The name_property is the physical id (IAM roles): refresh also reads the names the stack
+    # declares, for services that cannot list resources by tag in one call.
+    discover_by_name: bool = False
+
+    def referenceable(self) -> set[str]:
+        """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property."""
+        return set(self.attributes) | set(self.spec.model_fields)
+
+    def canonical(self, properties: dict[str, Any]) -> dict[str, Any]:
+        return self.canonicalize(properties) if self.canonicalize else properties
+
+    def delete_note(self, applied: dict[str, Any] | None) -> str | None:
+        if callable(self.delete_notes):
+            return self.delete_notes(applied)
+        return self.delete_notes
+
+
+def digest_of(text: str) -> str:
+    """How a digest-compared property reads back: "sha256:<hex>" of its text."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def generated_name(stack: str, logical_id: str, max_length: int) -> str:
+    """A deterministic AWS name for a resource; long names keep a hash so they stay unique.
+
+    Underscores become hyphens: load balancer and target group names allow only letters,
+    digits and hyphens, and every other service accepts hyphens too.
+    """
+    name = f"{stack}-{logical_id}".replace("_", "-")
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: max_length - 9]}-{digest}"
+
+
+def is_ref_like(value: object) -> bool:
+    """Values holding a `${...}` reference are only known at apply time; skip literal checks."""
+    return isinstance(value, str) and "${" in value
+
+
+def check_ipv4_cidr(
+    value: str, *, min_prefix: int | None = None, max_prefix: int | None = None
+) -> str:
+    """A canonical IPv4 CIDR, optionally limited to a prefix-length range."""
+    if is_ref_like(value):
+        return value
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IPv4 CIDR block such as 10.0.0.0/16") from None
+    if "/" not in value:
+        raise ValueError(f"'{value}' has no prefix length; write it as {network}")
+    if str(network) != value:
+        raise ValueError(f"'{value}' has host bits set; the network is {network}")
+    if (
+        min_prefix is not None
+        and max_prefix is not None
+        and not (min_prefix <= network.prefixlen <= max_prefix)
+    ):
+        raise ValueError(
+            f"'{value}' is a /{network.prefixlen}; AWS allows /{min_prefix} to /{max_prefix} here"
+        )
+    return value
+
+
+def check_ipv6_cidr(value: str) -> str:
+    if is_ref_like(value):
+        return value
+    try:
+        network = ipaddress.IPv6Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IPv6 CIDR block such as ::/0") from None
+    if str(network) != value:
+        raise ValueError(f"'{value}' is not in canonical form; write it as {network}")
+    return value
+
+
+def network_of(value: Any) -> ipaddress.IPv4Network | None:
+    """The literal IPv4 network a property holds, or None for references and non-CIDRs."""
+    if not isinstance(value, str) or is_ref_like(value):
+        return None
+    try:
+        return ipaddress.IPv4Network(value)
+    except ValueError:
+        return None

@@ -1,0 +1,157 @@
+"""What a user relies on from the CLI: exit codes, refusals that change nothing, recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Cli
+from tests.e2e.leftovers import owned_resources
+
+pytestmark = pytest.mark.e2e
+
+NETWORK = """\
+stack: behave
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  subnet:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24}
+  web_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      ingress: [{protocol: tcp, port: 80, cidr_blocks: [0.0.0.0/0]}]
+"""
+OUTPUTS = """\
+outputs:
+  vpc_id: ${vpc.id}
+"""
+
+
+def write(workdir: Path, text: str, name: str = "net.yaml") -> str:
+    path = workdir / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_invalid_stack_exits_1_names_the_line_and_changes_nothing(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    stack = write(workdir, NETWORK.replace("10.0.1.0/24", "10.9.1.0/24"))
+    result = cli("apply", stack, "--auto-approve")
+    assert result.code == 1
+    assert "not inside its VPC's CIDR 10.0.0.0/16" in result.stderr
+    assert f"{stack}:9 (resources.subnet.properties.cidr_block)" in result.stderr
+    assert owned_resources(aws, "behave") == {}
+
+
+def test_validate_needs_no_aws_at_all(cli: Cli, workdir: Path) -> None:
+    stack = write(workdir, NETWORK)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    result = cli("validate", stack, "--endpoint-url", dead, target=False)
+    assert result.code == 0, result.stderr
+    assert "is valid" in result.stdout
+
+
+def test_apply_without_a_terminal_refuses_unless_auto_approved(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    stack = write(workdir, NETWORK)
+    refused = cli("apply", stack)
+    assert refused.code == 1
+    assert "--auto-approve" in refused.stderr
+    assert owned_resources(aws, "behave") == {}
+
+
+def test_detailed_exitcode_and_outputs(cli: Cli, workdir: Path) -> None:
+    stack = write(workdir, NETWORK + OUTPUTS)
+    assert cli("plan", stack, "--detailed-exitcode").code == 2
+    assert cli("plan", stack).code == 0  # without the flag, changes are not an error
+    assert cli("apply", stack, "--auto-approve").code == 0
+    assert cli("plan", stack, "--detailed-exitcode").code == 0
+    outputs = cli("output", stack, "--json")
+    assert json.loads(outputs.stdout)["vpc_id"].startswith("vpc-")
+
+
+def test_a_failure_skips_only_its_dependents_and_a_rerun_converges(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    broken = (
+        NETWORK
+        + """\
+  app_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      ingress: [{protocol: tcp, port: 8080, security_group_ids: [sg-0123456789abcdef0]}]
+  worker_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      ingress: [{protocol: tcp, port: 9000, security_group_ids: ["${app_sg.id}"]}]
+"""
+    )
+    stack = write(workdir, broken)
+    failed = cli("apply", stack, "--auto-approve")
+    assert failed.code == 1
+    assert "app_sg:" in failed.stderr
+    assert "not attempted (a dependency failed): worker_sg" in failed.stderr
+    owned = owned_resources(aws, "behave")
+    assert len(owned["subnet"]) == 1  # independent work went on
+    assert len(owned["security_group"]) == 2  # web_sg, and app_sg created before its rule failed
+
+    fixed = write(workdir, broken.replace("sg-0123456789abcdef0", "${web_sg.id}"))
+    rerun = cli("plan", fixed, "--json")
+    actions = rerun.actions()
+    assert actions == {"app_sg": "update", "worker_sg": "create"}  # adopted, not duplicated
+    assert cli("apply", fixed, "--auto-approve").code == 0
+    assert cli("plan", fixed, "--detailed-exitcode").code == 0
+    assert len(owned_resources(aws, "behave")["security_group"]) == 3
+
+
+def test_losing_the_state_file_loses_nothing(cli: Cli, workdir: Path) -> None:
+    stack = write(workdir, NETWORK)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    for state_file in (workdir / "state").rglob("*.json"):
+        assert oct(state_file.stat().st_mode & 0o777) == "0o600"
+        state_file.unlink()
+    assert cli("plan", stack, "--detailed-exitcode").code == 0
+    assert cli("destroy", stack, "--auto-approve").code == 0
+
+
+def test_a_held_lock_refuses_a_second_apply(cli: Cli, workdir: Path, aws: str) -> None:
+    stack = write(workdir, NETWORK)
+    assert cli("plan", stack).code == 0
+    state_dir = workdir / "state" / "state" / "behave"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock = state_dir / f"123456789012-us-west-2@{aws.split('://')[1].replace(':', '_')}.lock"
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "command": "apply", "since": "now"}
+    lock.write_text(json.dumps(holder))
+    result = cli("apply", stack, "--auto-approve")
+    assert result.code == 1
+    assert "is locked by pid" in result.stderr
+    assert owned_resources(aws, "behave") == {}
+
+
+def test_target_applies_only_the_target_and_what_it_needs(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    stack = write(workdir, NETWORK)
+    assert cli("apply", stack, "--auto-approve", "--target", "subnet").code == 0
+    owned = owned_resources(aws, "behave")
+    assert sorted(owned) == ["subnet", "vpc"]
+
+
+def test_unknown_option_is_exit_1_not_2(cli: Cli, workdir: Path) -> None:
+    """2 means "changes present" to CI; a usage error must not look like it."""
+    assert cli("plan", write(workdir, NETWORK), "--no-such-flag").code == 1

@@ -1,0 +1,65 @@
+"""Turns a planner data case (YAML: stack, live, expectations) into inputs and checks.
+
+Live resources are written compactly: `like_desired: true` builds their properties from the
+desired ones (references resolved to the other live resources' ids), then `set` overrides.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stackdeploy.config.loader import LoadOptions, load_stack
+from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.refs import Ref, substitute
+from stackdeploy.model.stack import Stack
+from stackdeploy.plan.planner import PriorState
+
+CASES = Path(__file__).parent / "plan_cases"
+
+
+def load_case(path: Path, tmp_path: Path) -> dict[str, Any]:
+    case: dict[str, Any] = yaml.safe_load(path.read_text())
+    stack_file = tmp_path / "stack.yaml"
+    stack_file.write_text(case["stack"])
+    case["loaded"] = load_stack(stack_file, LoadOptions())
+    return case
+
+
+def live_state(case: dict[str, Any], stack: Stack) -> LiveState:
+    entries: dict[str, dict[str, Any]] = case.get("live") or {}
+    ids = {address: entry["id"] for address, entry in entries.items()}
+    state = LiveState()
+    for address, entry in entries.items():
+        logical_id = entry.get("logical_id", address)
+        properties: dict[str, Any] = {}
+        if entry.get("like_desired"):
+            declared = stack.resources[logical_id].properties
+
+            def resolve(ref: Ref) -> Any:
+                return ids.get(ref.target, f"missing-{ref.target}")
+
+            properties = substitute(declared, resolve)
+        properties.update(entry.get("set") or {})
+        properties["id"] = entry["id"]
+        resource = LiveResource(
+            type=entry.get("type") or stack.resources[logical_id].type,
+            physical_id=entry["id"],
+            region=stack.region,
+            properties=properties,
+            logical_id=logical_id,
+        )
+        if entry.get("duplicate"):
+            state.duplicates.append(resource)
+        else:
+            state.resources[logical_id] = resource
+    return state
+
+
+def prior_state(case: dict[str, Any]) -> PriorState:
+    return PriorState(
+        applied=case.get("applied") or {},
+        dependencies={k: tuple(v) for k, v in (case.get("dependencies") or {}).items()},
+    )

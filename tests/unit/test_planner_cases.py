@@ -1,0 +1,61 @@
+"""Planner data cases: desired + live in, actions and reasons out. No AWS involved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stackdeploy.model.values import contains_unknown
+from stackdeploy.plan.planner import make_plan
+from tests.unit.planner_harness import CASES, live_state, load_case, prior_state
+
+CASE_FILES = sorted(CASES.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_plan_case(path: Path, tmp_path: Path) -> None:
+    case = load_case(path, tmp_path)
+    stack = case["loaded"]
+    live = live_state(
+        {**case, "live": {k: v for k, v in (case.get("live") or {}).items() if v}}, stack
+    )
+    plan = make_plan(
+        stack,
+        live,
+        destroy=case.get("destroy", False),
+        targets=case.get("targets") or (),
+        prior=prior_state(case),
+    )
+    by_address = {change.address: change for change in plan.changes}
+    for address, expected in case["expect"].items():
+        assert address in by_address, f"{address} missing from plan"
+        change = by_address[address]
+        assert change.action.value == expected["action"], address
+        if "reasons" in expected:
+            assert [r.name.lower() for r in change.reasons] == expected["reasons"], address
+        if "replace_paths" in expected:
+            assert change.replace_paths() == expected["replace_paths"], address
+        if "after_unknown" in expected:
+            unknown = sorted(k for k, v in (change.after or {}).items() if contains_unknown(v))
+            assert unknown == expected["after_unknown"], address
+    for address in case.get("absent", []):
+        assert address not in by_address
+    for address, paths in (case.get("changed_paths") or {}).items():
+        assert [c.path for c in by_address[address].changes] == paths
+    if "has_changes" in case:
+        assert plan.has_changes() is case["has_changes"]
+    for first, then in case.get("deletion_edges") or []:
+        assert (first, then) in plan.deletion_edges, (first, then)
+    if "outputs" in case:
+        known = {k: v for k, v in plan.outputs.items() if not contains_unknown(v)}
+        assert known == case["outputs"]
+    for name in case.get("outputs_unknown", []):
+        assert contains_unknown(plan.outputs[name])
+
+
+def test_every_case_states_its_purpose() -> None:
+    import yaml
+
+    for path in CASE_FILES:
+        assert yaml.safe_load(path.read_text()).get("description"), path.name

@@ -1,0 +1,63 @@
+"""Plans serialize deterministically and round-trip; the pure core never imports the AWS SDK."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from stackdeploy.config.loader import load_stack
+from stackdeploy.model.live import LiveState
+from stackdeploy.model.values import UNKNOWN
+from stackdeploy.plan.planner import make_plan
+from stackdeploy.plan.serialize import dumps_public, plan_from_file, plan_to_file
+
+STACK = """\
+stack: ser
+region: us-west-2
+resources:
+  vpc: {type: aws.ec2.vpc, properties: {cidr_block: 10.0.0.0/16, tags: {b: "2", a: "1"}}}
+  sub: {type: aws.ec2.subnet, properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24}}
+outputs: {vpc: "${vpc.id}"}
+"""
+
+
+def test_public_json_is_deterministic_and_marks_unknowns(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(STACK)
+    first = dumps_public(make_plan(load_stack(path), LiveState()))
+    second = dumps_public(make_plan(load_stack(path), LiveState()))
+    assert first == second
+    document = json.loads(first)
+    sub = next(c for c in document["resource_changes"] if c["address"] == "sub")
+    assert sub["action"] == "create"
+    assert sub["after"]["vpc_id"] is None
+    assert sub["after_unknown"] == ["vpc_id"]
+    assert document["outputs"]["vpc"] == {"unknown": True, "value": None}
+    assert document["summary"]["create"] == 2
+
+
+def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(STACK)
+    plan = make_plan(load_stack(path), LiveState())
+    restored = plan_from_file(json.loads(json.dumps(plan_to_file(plan))))
+    assert restored == plan
+    assert restored.change("sub").after is not None
+    assert restored.change("sub").after["vpc_id"] is UNKNOWN
+
+
+def test_pure_packages_never_import_the_aws_sdk() -> None:
+    code = (
+        "import sys\n"
+        "import stackdeploy.config.loader, stackdeploy.config.schema, stackdeploy.plan.planner\n"
+        "import stackdeploy.plan.steps, stackdeploy.plan.serialize, stackdeploy.graph.walk\n"
+        "import stackdeploy.graph.render, stackdeploy.specs.registry, stackdeploy.model.stack\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

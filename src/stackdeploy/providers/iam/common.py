@@ -1,0 +1,116 @@
+"""What the IAM providers share: tags, ownership, reads by name, listing the stack's names.
+
+IAM has no batched read and no tag filter: a role or instance profile is read by name, one
+(or a few) calls each. Discovery therefore reads the names a stack declares (`read_many`), and
+`read_owned` lists the account's names once to find those generated for this stack
+(`<stack>-<logical id>`), so a resource whose state record was lost and which was then
+removed from the stack file is still found and destroyed. Names given explicitly are found
+through the stack file or the state record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws.errors import is_not_found
+from stackdeploy.aws.session import RetryingClient
+from stackdeploy.errors import ProviderError
+from stackdeploy.providers.base import ResourceContext
+from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
+
+T = TypeVar("T")
+# IAM's default request quota is low; a few reads at a time keep a refresh fast without
+# running into throttling.
+READ_WORKERS = 4
+
+
+def iam_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_value(aws_tags: Iterable[Mapping[str, str]] | None, key: str) -> str | None:
+    return next((t.get("Value") for t in aws_tags or [] if t.get("Key") == key), None)
+
+
+def owned_by(aws_tags: Iterable[Mapping[str, str]] | None, ctx: ResourceContext) -> bool:
+    """Whether AWS's tags say this resource is the one `ctx` describes."""
+    tags = list(aws_tags or [])
+    return (
+        tag_value(tags, OWNERSHIP_TAG_STACK) == ctx.stack
+        and tag_value(tags, OWNERSHIP_TAG_ID) == ctx.logical_id
+    )
+
+
+def or_none(call: Callable[[], T]) -> T | None:
+    """The result of an IAM read, or None when the entity does not exist (NoSuchEntity)."""
+    try:
+        return call()
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+
+
+def list_all(iam: RetryingClient, method: str, result_key: str, **kwargs: Any) -> list[Any]:
+    """Every page of an IAM list call (Marker pagination, largest pages)."""
+    return iam.paginate(
+        method, result_key, input_token="Marker", output_token="Marker", MaxItems=1000, **kwargs
+    )
+
+
+def generated_names(
+    iam: RetryingClient, method: str, result_key: str, name_key: str, stack: str
+) -> list[str]:
+    """Names in the account that this stack would have generated: `<stack>-...`."""
+    prefix = f"{stack}-"
+    return sorted(
+        item[name_key]
+        for item in list_all(iam, method, result_key)
+        if str(item[name_key]).startswith(prefix)
+    )
+
+
+def read_each(names: Sequence[str], read_one: Callable[[str], T | None]) -> dict[str, T]:
+    """`read_one` for every name, a few at a time; names that do not exist are left out."""
+    unique = sorted(set(names))
+    if len(unique) <= 1:
+        found = [(name, read_one(name)) for name in unique]
+    else:
+        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(unique))) as pool:
+            found = list(zip(unique, pool.map(read_one, unique), strict=True))
+    return {name: value for name, value in found if value is not None}
+
+
+def sync_iam_tags(
+    tag: Callable[..., object],
+    untag: Callable[..., object],
+    desired: Mapping[str, str],
+    live: Mapping[str, str],
+) -> None:
+    """Make user tags equal `desired` through an IAM Tag*/Untag* pair; ownership tags stay."""
+    stale = sorted(k for k in live if k not in desired)
+    changed = {k: v for k, v in desired.items() if live.get(k) != v}
+    if stale:
+        untag(TagKeys=stale)
+    if changed:
+        tag(Tags=iam_tags(changed))
+
+
+def name_taken(ctx: ResourceContext, noun: str, name: str) -> ProviderError:
+    return ProviderError(
+        f"an IAM {noun} named '{name}' already exists and this stack does not own it",
+        code="EntityAlreadyExists",
+        address=ctx.address,
+        hint=f"IAM names are unique per account, whatever their case: choose another name, "
+        f"or delete the existing {noun} if it is a leftover",
+    )
+
+
+def ignoring_not_found(action: Callable[..., object], /, **kwargs: Any) -> None:
+    """Call an IAM write whose "already gone" outcome is the one wanted."""
+    or_none(partial(action, **kwargs))

@@ -1,0 +1,176 @@
+"""aws.iam.role on IAM: CreateRole with tags, then policies; emptied before DeleteRole.
+
+What a refresh costs (IAM has no batched read and no tag filter):
+- per role: GetRole (settings, trust policy, tags), ListAttachedRolePolicies, ListRolePolicies
+  and one GetRolePolicy per inline policy, so 3 + k calls, a few roles at a time;
+- per stack: one ListRoles (1000 roles a page) to find roles named `<stack>-...`; only those
+  whose GetRole shows this stack's ownership tag are read further.
+
+IAM is eventually consistent: a new role can be unknown to other services for seconds. The
+services that use it retry (see the instance profile and the compute family); nothing here
+waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws.errors import has_code
+from stackdeploy.aws.session import RetryingClient
+from stackdeploy.aws.waiters import retry_while
+from stackdeploy.errors import ProviderError
+from stackdeploy.model.live import LiveResource
+from stackdeploy.plan.types import PropertyChange
+from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.iam.common import (
+    generated_names,
+    iam_tags,
+    name_taken,
+    or_none,
+    owned_by,
+    read_each,
+    tag_value,
+)
+from stackdeploy.providers.iam.role_policies import (
+    attached_arns,
+    converge,
+    detach_everything,
+    inline_documents,
+)
+from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
+from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
+from stackdeploy.specs.iam.role import ROLE
+
+
+class RoleProvider(Provider):
+    rtype = ROLE
+
+    def iam(self, region: str) -> RetryingClient:
+        # IAM is global: any region's endpoint answers for the whole account.
+        return self.clients.client("iam", region)
+
+    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
+        iam = self.iam(region)
+        names = generated_names(iam, "list_roles", "Roles", "RoleName", stack)
+        return list(read_each(names, partial(self._read, iam, region, stack=stack)).values())
+
+    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
+        return read_each(physical_ids, partial(self._read, self.iam(region), region))
+
+    def _read(
+        self, iam: RetryingClient, region: str, name: str, stack: str | None = None
+    ) -> LiveResource | None:
+        """The role in canonical form; None if it does not exist (or, given `stack`, is not
+        that stack's: its policies are then not read at all)."""
+        response = or_none(partial(iam.get_role, RoleName=name))
+        if response is None:
+            return None
+        role = response["Role"]
+        if stack is not None and tag_value(role.get("Tags"), OWNERSHIP_TAG_STACK) != stack:
+            return None
+        # The role may be deleted between these calls: then it is simply gone.
+        managed = or_none(partial(attached_arns, iam, name))
+        inline = or_none(partial(inline_documents, iam, name))
+        if managed is None or inline is None:
+            return None
+        tags, logical_id = split_tags(role.get("Tags"))
+        properties = {
+            "name": role["RoleName"],
+            "path": role.get("Path", "/"),
+            # AWS omits an empty description.
+            "description": role.get("Description") or "",
+            "assume_role_policy": policy_from_aws(role.get("AssumeRolePolicyDocument")),
+            "managed_policy_arns": managed,
+            "inline_policies": inline,
+            "max_session_duration": role.get("MaxSessionDuration", 3600),
+            "tags": tags,
+            "id": role["RoleName"],
+            "arn": role["Arn"],
+            "unique_id": role["RoleId"],
+        }
+        return LiveResource(self.rtype.name, role["RoleName"], region, properties, logical_id)
+
+    def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
+        iam = self.iam(ctx.region)
+        name = props["name"]
+        request: dict[str, Any] = {
+            "RoleName": name,
+            "Path": props["path"],
+            "AssumeRolePolicyDocument": policy_json(props["assume_role_policy"]),
+            "MaxSessionDuration": props["max_session_duration"],
+            # Ownership in the create call itself: an interrupted apply finds the role again.
+            "Tags": iam_tags({**props["tags"], **ctx.ownership_tags()}),
+        }
+        if props["description"]:
+            request["Description"] = props["description"]
+        try:
+            iam.create_role(**request)
+            # What a role just created holds: its settings, no policies, its tags.
+            current: dict[str, Any] = {
+                **props,
+                "managed_policy_arns": [],
+                "inline_policies": {},
+            }
+        except ClientError as error:
+            if not has_code(error, "EntityAlreadyExists"):
+                raise
+            current = self._adoptable(ctx, iam, name)
+        converge(ctx, iam, name, current, props)
+        return self.read_after_write(ctx, name)
+
+    def _adoptable(self, ctx: ResourceContext, iam: RetryingClient, name: str) -> dict[str, Any]:
+        """The existing role's properties if an earlier, interrupted run of this very resource
+        created it; otherwise the name belongs to someone else."""
+        existing = or_none(partial(iam.get_role, RoleName=name))
+        if existing is None or not owned_by(existing["Role"].get("Tags"), ctx):
+            raise name_taken(ctx, "role", name)
+        live = self._read(iam, ctx.region, name)
+        if live is None:
+            raise name_taken(ctx, "role", name)
+        return live.properties
+
+    def update(
+        self,
+        ctx: ResourceContext,
+        live: LiveResource,
+        props: dict[str, Any],
+        changes: Sequence[PropertyChange],
+    ) -> LiveResource:
+        iam = self.iam(ctx.region)
+        # Read afresh: what AWS holds now, not what the plan saw, decides the calls.
+        current = self._read(iam, ctx.region, live.physical_id)
+        if current is None:
+            raise ProviderError(
+                f"IAM role {live.physical_id} no longer exists",
+                code="NoSuchEntity",
+                address=ctx.address,
+                hint="run plan again: it will create the role anew",
+            )
+        converge(ctx, iam, live.physical_id, current.properties, props)
+        return self.read_after_write(ctx, live.physical_id)
+
+    def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
+        iam = self.iam(ctx.region)
+        name = live.physical_id
+
+        def empty_and_delete() -> None:
+            # Everything that holds the role or hangs on it must go first, or DeleteRole
+            # answers DeleteConflict. A role already gone (NoSuchEntity anywhere) is done.
+            detach_everything(iam, name)
+            iam.delete_role(RoleName=name)
+
+        # Right after the detaches IAM may still see them for a moment: retry the whole
+        # sequence (re-listing, in case something was attached meanwhile) for a while.
+        retry_while(
+            lambda: self.ignore_not_found(empty_and_delete),
+            codes=frozenset({"DeleteConflict"}),
+            deadline=ctx.timing.consistency_deadline,
+            timing=ctx.timing,
+            events=ctx.events,
+            operation="iam.DeleteRole",
+        )

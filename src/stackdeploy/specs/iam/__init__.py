@@ -1,0 +1,1 @@
+"""IAM resource types: roles and instance profiles (global), and their policy documents."""

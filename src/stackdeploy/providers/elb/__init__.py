@@ -1,0 +1,1 @@
+"""Providers for Elastic Load Balancing (Classic Load Balancer, ELB v1) types."""

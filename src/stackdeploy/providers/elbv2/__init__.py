@@ -1,0 +1,2 @@
+"""Providers for application load balancers (ELB v2): load balancers, target groups,
+listeners and listener rules."""

@@ -1,0 +1,1 @@
+"""Elastic Load Balancing (Classic Load Balancer, ELB v1) resource types."""

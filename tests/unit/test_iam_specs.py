@@ -440,12 +440,6 @@ def test_instance_profile_defaults() -> None:
     assert properties == {"name": "demo-p", "path": "/", "role": "r", "tags": {}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the loader reads file_properties after validation, so a public_key_file's content "
-    "skips canonical_public_key (comment kept, key_type unknown); reading file properties "
-    "into the raw properties before canonical_properties would fix it",
-)
 def test_a_public_key_file_is_read_like_an_inline_key(tmp_path: Path) -> None:
     (tmp_path / "devassoc.pub").write_text(ED25519_KEY + "\n")
     stack = load(

@@ -205,10 +205,11 @@ def _resources(
             hint = f"did you mean {' or '.join(similar)}?" if similar else "see: deploy schema"
             collector.add((*path, "type"), f"unknown resource type '{declared.type}'", hint)
             continue
+        raw = _read_files(rtype, declared.properties, collector, path)
+        if raw is None:
+            continue
         try:
-            properties = canonical_properties(
-                rtype, declared.properties, parsed.stack, logical_id, stack_tags
-            )
+            properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
         except ValidationError as error:
             collector.add_validation((*path, "properties"), error)
             continue
@@ -226,18 +227,18 @@ def _resources(
         )
 
 
-def _render_templates(
-    rtype: ResourceType,
-    properties: dict[str, Any],
-    render: Callable[[str], str] | None,
-    collector: _Collector,
-    path: YamlPath,
-) -> bool:
-    """Read files and render templates into their target properties (e.g. user_data)."""
+def _read_files(
+    rtype: ResourceType, declared: dict[str, Any], collector: _Collector, path: YamlPath
+) -> dict[str, Any] | None:
+    """The properties with each file property (e.g. public_key_file) replaced by the file's
+    content under its target name, before validation, so the content is validated and
+    canonicalized exactly like an inline value. None when a file cannot be read."""
+    properties = dict(declared)
     for file_field, target in rtype.file_properties.items():
-        file_path = properties.pop(file_field, None)
-        if file_path is None:
-            continue
+        file_path = properties.get(file_field)
+        if file_path is None or target in properties:
+            continue  # absent, or both given: the spec says which one to keep
+        del properties[file_field]
         where = collector.document.location((*path, "properties", file_field))
         resolved = Path(str(file_path)).expanduser()
         if not resolved.is_absolute():
@@ -248,7 +249,18 @@ def _render_templates(
             collector.errors.append(
                 ConfigError(f"cannot read {resolved}: {error.strerror}", location=where)
             )
-            return False
+            return None
+    return properties
+
+
+def _render_templates(
+    rtype: ResourceType,
+    properties: dict[str, Any],
+    render: Callable[[str], str] | None,
+    collector: _Collector,
+    path: YamlPath,
+) -> bool:
+    """Render templates into their target properties (e.g. user_data)."""
     for template_field, target in rtype.template_properties.items():
         name = properties.pop(template_field, None)
         if name is None:

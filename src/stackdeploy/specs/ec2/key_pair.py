@@ -111,8 +111,6 @@ class KeyPairSpec(TaggedSpec):
             self.key_type = derived
         elif not imported and self.key_type is None:
             self.key_type = "rsa"
-        # A public_key_file is read after validation, so its type is left to AWS (None: not
-        # compared) unless key_type says it.
         return self
 
 

@@ -450,3 +450,21 @@ def test_a_public_key_file_is_read_like_an_inline_key(tmp_path: Path) -> None:
     properties = stack.resources["key"].properties
     assert properties["public_key"] == " ".join(ED25519_KEY.split()[:2])
     assert properties["key_type"] == "ed25519"
+
+
+def test_the_plan_shows_where_a_created_private_key_will_be_written(tmp_path: Path) -> None:
+    stack = load(
+        tmp_path,
+        "stack: demo\nregion: us-west-2\nresources:\n"
+        "  key:\n    type: aws.ec2.key_pair\n    properties: {name: lab/key}\n"
+        "  imported:\n    type: aws.ec2.key_pair\n"
+        f"    properties: {{name: mine, public_key: '{ED25519_KEY}'}}\n"
+        "  chosen:\n    type: aws.ec2.key_pair\n"
+        "    properties: {name: other, private_key_path: keys/other.pem}\n",
+    )
+    properties = {k: r.properties.get("private_key_path") for k, r in stack.resources.items()}
+    assert properties == {
+        "key": "~/.ssh/stackdeploy/demo-lab_key.pem",  # unsafe characters become _
+        "imported": None,  # nothing private exists for an imported key
+        "chosen": "keys/other.pem",
+    }

@@ -72,9 +72,11 @@ class _Executor:
         for duplicate in live.duplicates:
             self.found[f"{duplicate.logical_id}~{duplicate.physical_id}"] = duplicate
         # Attributes dependents resolve their references against; updated as steps finish.
-        self.attributes: dict[str, dict[str, Any]] = {
-            address: dict(found.properties) for address, found in live.resources.items()
-        }
+        self.attributes: dict[str, dict[str, Any]] = {}
+        for address, found in live.resources.items():
+            record = state.record.resources.get(address)
+            applied = record.applied if record else None
+            self.attributes[address] = _attributes(found.type, applied, found.properties)
         self._lock = threading.Lock()
 
     def context(self, change: ResourceChange) -> ResourceContext:
@@ -152,7 +154,7 @@ class _Executor:
             changes = diff_properties(provider.rtype, props, found.properties)
             result = provider.update(ctx, found, props, changes)
         with self._lock:
-            self.attributes[step.address] = dict(result.properties)
+            self.attributes[step.address] = _attributes(change.type, props, result.properties)
         self.state.record_resource(
             step.address,
             type_name=change.type,
@@ -184,6 +186,18 @@ class _Executor:
             self.stack.outputs, lambda token: self._token_value(token, self.stack.region)
         )
         return {k: (None if contains_unknown(v) else v) for k, v in resolved.items()}
+
+
+def _attributes(
+    type_name: str, applied: dict[str, Any] | None, live: dict[str, Any]
+) -> dict[str, Any]:
+    """What `${resource.x}` resolves against: what AWS reports, plus the write-only
+    properties last applied (AWS never returns those, e.g. a key pair's private_key_path)."""
+    rtype = RESOURCE_TYPES.get(type_name)
+    if rtype is None or not applied:
+        return dict(live)
+    kept = {name: applied[name] for name in rtype.write_only if applied.get(name) is not None}
+    return {**kept, **live}
 
 
 def execute_plan(

@@ -295,6 +295,8 @@ def canonical_properties(
         properties[rtype.name_property] = generated_name(
             stack_name, logical_id, rtype.name_max_length
         )
+    if rtype.stack_defaults:
+        properties = rtype.stack_defaults(properties, stack_name)
     if rtype.taggable:
         properties["tags"] = {**stack_tags, **properties.get("tags", {})}
     return properties

@@ -70,6 +70,8 @@ class Issue:
 
 StackCheck = Callable[["Stack"], Iterable[Issue]]
 Canonicalizer = Callable[[dict[str, Any]], dict[str, Any]]
+# Defaults that depend on the stack's name (properties, stack name) -> properties.
+StackDefaults = Callable[[dict[str, Any], str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class ResourceType:
     update_notes: Mapping[str, str] = field(default_factory=dict)  # property -> side effects
     checks: tuple[StackCheck, ...] = ()
     canonicalize: Canonicalizer | None = None  # user spec shape -> the shape AWS reads back
+    # Fills defaults derived from the stack name, so the plan shows them (a key file path).
+    stack_defaults: StackDefaults | None = None
     # Shown in the plan when a resource of this type is destroyed; a callable receives the
     # properties last applied (None when unknown) and may return None for "nothing to say".
     delete_notes: str | Callable[[dict[str, Any] | None], str | None] | None = None

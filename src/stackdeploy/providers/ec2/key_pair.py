@@ -9,7 +9,6 @@ it is never overwritten, and the check comes before the key pair is created, not
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,11 @@ from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
-from stackdeploy.specs.ec2.key_pair import DEFAULT_KEY_DIR, KEY_PAIR, canonical_public_key
-
-_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+from stackdeploy.specs.ec2.key_pair import (
+    KEY_PAIR,
+    canonical_public_key,
+    default_private_key_path,
+)
 
 
 def private_key_file(ctx: ResourceContext, props: dict[str, Any]) -> Path:
@@ -34,8 +35,7 @@ def private_key_file(ctx: ResourceContext, props: dict[str, Any]) -> Path:
     configured = props.get("private_key_path")
     if configured:
         return Path(str(configured)).expanduser().absolute()
-    file_name = _UNSAFE_IN_FILE_NAME.sub("_", f"{ctx.stack}-{props['name']}") + ".pem"
-    return Path(DEFAULT_KEY_DIR).expanduser() / file_name
+    return Path(default_private_key_path(ctx.stack, str(props["name"]))).expanduser()
 
 
 class KeyPairProvider(Ec2Provider):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -20,6 +21,7 @@ TYPE_NAME = "aws.ec2.key_pair"
 KeyType = Literal["rsa", "ed25519"]
 KEY_TYPES: dict[str, KeyType] = {"ssh-rsa": "rsa", "ssh-ed25519": "ed25519"}
 DEFAULT_KEY_DIR = "~/.ssh/stackdeploy"
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def canonical_public_key(text: str) -> str:
@@ -114,6 +116,21 @@ class KeyPairSpec(TaggedSpec):
         return self
 
 
+def default_private_key_path(stack: str, name: str) -> str:
+    """~/.ssh/stackdeploy/<stack>-<name>.pem, with characters unsafe in a file name as _."""
+    return f"{DEFAULT_KEY_DIR}/{_UNSAFE_IN_FILE_NAME.sub('_', f'{stack}-{name}')}.pem"
+
+
+def _default_private_key_path(properties: dict[str, Any], stack: str) -> dict[str, Any]:
+    """Shown in the plan, so the user knows where the private key will be before it is."""
+    name = properties.get("name")
+    if properties.get("public_key") or properties.get("private_key_path") or not name:
+        return properties
+    if is_ref_like(str(name)):
+        return properties  # known at apply time only; the provider fills it then
+    return {**properties, "private_key_path": default_private_key_path(stack, str(name))}
+
+
 def _delete_note(applied: dict[str, Any] | None) -> str | None:
     if applied is None or applied.get("public_key") or applied.get("public_key_file"):
         return None
@@ -143,5 +160,6 @@ KEY_PAIR = ResourceType(
     name_property="name",
     name_max_length=255,
     delete_notes=_delete_note,
+    stack_defaults=_default_private_key_path,
     typical_create_seconds=1.0,
 )

@@ -150,7 +150,7 @@ SCENARIOS = [
 ]
 
 
-REFUSALS = ("DependencyViolation", "AuthFailure", "InvalidIPAddress.InUse")
+REFUSALS = ("DependencyViolation", "AuthFailure", "InvalidIPAddress.InUse", "ResourceInUse")
 
 
 def test_every_stack_has_a_scenario() -> None:

@@ -8,7 +8,6 @@ ARN in state instead).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,25 +15,23 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     action_from_aws,
     action_to_aws,
     aws_tags,
-    describe_tags,
     elbv2,
     ignore_gone,
     load_balancer_of_listener,
-    owned_by,
     owned_load_balancers,
     paged,
     sync_tags,
 )
+from stackdeploy.providers.elbv2.nested import NestedProvider
 from stackdeploy.specs.elbv2.listener import LISTENER
 
 # A load balancer or target group created moments ago may not be visible to the call yet.
@@ -58,51 +55,21 @@ def _tls_request(props: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-class ListenerProvider(Provider):
+class ListenerProvider(NestedProvider):
     rtype = LISTENER
+    arn_key = "ListenerArn"
+    not_yet_visible = NOT_YET_VISIBLE
 
-    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        client = elbv2(self.clients, region)
-        listeners = [
-            listener
-            for balancer in owned_load_balancers(client, stack)
-            for listener in listeners_of(client, balancer["LoadBalancerArn"])
-        ]
-        return self._with_tags(client, region, listeners, stack)
+    def parent_of(self, arn: str) -> str:
+        return load_balancer_of_listener(arn)
 
-    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
-        if not physical_ids:
-            return {}
-        client = elbv2(self.clients, region)
-        # DescribeListeners by ARN fails whole when one is gone; per load balancer it lists
-        # what exists (usually one call: a stack's listeners share a few load balancers).
-        wanted_by_balancer: dict[str, set[str]] = defaultdict(set)
-        for arn in physical_ids:
-            wanted_by_balancer[load_balancer_of_listener(arn)].add(arn)
-        listeners = [
-            listener
-            for balancer, wanted in sorted(wanted_by_balancer.items())
-            for listener in listeners_of(client, balancer)
-            if listener["ListenerArn"] in wanted
-        ]
-        return {live.physical_id: live for live in self._with_tags(client, region, listeners)}
+    def children_of(self, client: RetryingClient, parent_arn: str) -> list[dict[str, Any]]:
+        return listeners_of(client, parent_arn)
 
-    def _with_tags(
-        self,
-        client: RetryingClient,
-        region: str,
-        listeners: list[dict[str, Any]],
-        stack: str | None = None,
-    ) -> list[LiveResource]:
-        tags = describe_tags(client, [listener["ListenerArn"] for listener in listeners])
-        return [
-            self._to_live(region, listener, tags[listener["ListenerArn"]])
-            for listener in listeners
-            if listener["ListenerArn"] in tags
-            and (stack is None or owned_by(tags[listener["ListenerArn"]], stack))
-        ]
+    def owned_parents(self, client: RetryingClient, stack: str) -> list[str]:
+        return [balancer["LoadBalancerArn"] for balancer in owned_load_balancers(client, stack)]
 
-    def _to_live(
+    def to_live(
         self, region: str, listener: dict[str, Any], aws_tag_list: list[Any]
     ) -> LiveResource:
         arn = listener["ListenerArn"]
@@ -135,21 +102,12 @@ class ListenerProvider(Provider):
             # Ownership tags in the create call: an interrupted create is found, not repeated.
             "Tags": aws_tags({**props["tags"], **ctx.ownership_tags()}),
         }
-        created: list[str] = []
-        try:
-            retry_while(
-                lambda: created.append(
-                    client.create_listener(**request)["Listeners"][0]["ListenerArn"]
-                ),
-                codes=NOT_YET_VISIBLE,
-                deadline=ctx.timing.visibility_deadline,
-                timing=ctx.timing,
-                events=ctx.events,
-                operation="elbv2.CreateListener",
-            )
-        except ClientError as error:
-            raise _explained(ctx, props, error) from error
-        return self.read_after_write(ctx, created[-1])
+        return self.create_with(
+            ctx,
+            props,
+            "elbv2.CreateListener",
+            lambda: str(client.create_listener(**request)["Listeners"][0]["ListenerArn"]),
+        )
 
     def update(
         self,
@@ -170,25 +128,25 @@ class ListenerProvider(Provider):
                     **_tls_request(props),
                 )
             except ClientError as error:
-                raise _explained(ctx, props, error) from error
+                raise self.explained(ctx, props, error) from error
         sync_tags(client, arn, props["tags"], live.properties["tags"])
         return self.read_after_write(ctx, arn)
+
+    def explained(
+        self, ctx: ResourceContext, props: dict[str, Any], error: ClientError
+    ) -> BaseException:
+        if has_code(error, "DuplicateListener"):
+            return ProviderError(
+                f"the load balancer already has a listener on port {props['port']}",
+                code="DuplicateListener",
+                hint="a load balancer has one listener per port; that one is not this stack's "
+                "(or was made outside stackdeploy): remove it or pick another port",
+                address=ctx.address,
+            )
+        return super().explained(ctx, props, error)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)
         # Deleting a listener deletes its rules too; gone already (with its load balancer,
         # say) is success.
         self.ignore_not_found(lambda: client.delete_listener(ListenerArn=live.physical_id))
-
-
-def _explained(ctx: ResourceContext, props: dict[str, Any], error: ClientError) -> BaseException:
-    """A clearer error for refusals the user can act on; others as AWS gave them."""
-    if has_code(error, "DuplicateListener"):
-        return ProviderError(
-            f"the load balancer already has a listener on port {props['port']}",
-            code="DuplicateListener",
-            hint="a load balancer has one listener per port; that one is not this stack's "
-            "(or was made outside stackdeploy): remove it or pick another port",
-            address=ctx.address,
-        )
-    return error  # type: ignore[no-any-return]

@@ -7,7 +7,6 @@ listener's default rule is its default action, not a rule of its own, and is ski
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,26 +14,24 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     action_from_aws,
     action_to_aws,
     aws_tags,
-    describe_tags,
     elbv2,
     ignore_gone,
     listener_of_rule,
-    owned_by,
     owned_load_balancers,
     paged,
     sync_tags,
 )
 from stackdeploy.providers.elbv2.listener import listeners_of
+from stackdeploy.providers.elbv2.nested import NestedProvider
 from stackdeploy.specs.elbv2.listener_rule import LISTENER_RULE
 
 # condition property -> (AWS Field, its config key); AWS's older flat `Values` is not used.
@@ -88,50 +85,25 @@ def rules_of(client: RetryingClient, listener_arn: str) -> list[dict[str, Any]]:
     ]
 
 
-class ListenerRuleProvider(Provider):
+class ListenerRuleProvider(NestedProvider):
     rtype = LISTENER_RULE
+    arn_key = "RuleArn"
+    not_yet_visible = _NOT_YET_VISIBLE
 
-    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        client = elbv2(self.clients, region)
-        rules = [
-            rule
+    def parent_of(self, arn: str) -> str:
+        return listener_of_rule(arn)
+
+    def children_of(self, client: RetryingClient, parent_arn: str) -> list[dict[str, Any]]:
+        return rules_of(client, parent_arn)
+
+    def owned_parents(self, client: RetryingClient, stack: str) -> list[str]:
+        return [
+            listener["ListenerArn"]
             for balancer in owned_load_balancers(client, stack)
             for listener in listeners_of(client, balancer["LoadBalancerArn"])
-            for rule in rules_of(client, listener["ListenerArn"])
-        ]
-        return self._with_tags(client, region, rules, stack)
-
-    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
-        if not physical_ids:
-            return {}
-        client = elbv2(self.clients, region)
-        # DescribeRules by ARN fails whole when one is gone; per listener it lists what exists.
-        wanted_by_listener: dict[str, set[str]] = defaultdict(set)
-        for arn in physical_ids:
-            wanted_by_listener[listener_of_rule(arn)].add(arn)
-        rules = [
-            rule
-            for listener, wanted in sorted(wanted_by_listener.items())
-            for rule in rules_of(client, listener)
-            if rule["RuleArn"] in wanted
-        ]
-        return {live.physical_id: live for live in self._with_tags(client, region, rules)}
-
-    def _with_tags(
-        self,
-        client: RetryingClient,
-        region: str,
-        rules: list[dict[str, Any]],
-        stack: str | None = None,
-    ) -> list[LiveResource]:
-        tags = describe_tags(client, [rule["RuleArn"] for rule in rules])
-        return [
-            self._to_live(region, rule, tags[rule["RuleArn"]])
-            for rule in rules
-            if rule["RuleArn"] in tags and (stack is None or owned_by(tags[rule["RuleArn"]], stack))
         ]
 
-    def _to_live(self, region: str, rule: dict[str, Any], aws_tag_list: list[Any]) -> LiveResource:
+    def to_live(self, region: str, rule: dict[str, Any], aws_tag_list: list[Any]) -> LiveResource:
         arn = rule["RuleArn"]
         tags, logical_id = split_tags(aws_tag_list)
         properties = {
@@ -155,19 +127,12 @@ class ListenerRuleProvider(Provider):
             # Ownership tags in the create call: an interrupted create is found, not repeated.
             "Tags": aws_tags({**props["tags"], **ctx.ownership_tags()}),
         }
-        created: list[str] = []
-        try:
-            retry_while(
-                lambda: created.append(client.create_rule(**request)["Rules"][0]["RuleArn"]),
-                codes=_NOT_YET_VISIBLE,
-                deadline=ctx.timing.visibility_deadline,
-                timing=ctx.timing,
-                events=ctx.events,
-                operation="elbv2.CreateRule",
-            )
-        except ClientError as error:
-            raise _explained(ctx, props, error) from error
-        return self.read_after_write(ctx, created[-1])
+        return self.create_with(
+            ctx,
+            props,
+            "elbv2.CreateRule",
+            lambda: str(client.create_rule(**request)["Rules"][0]["RuleArn"]),
+        )
 
     def update(
         self,
@@ -191,23 +156,23 @@ class ListenerRuleProvider(Provider):
                     Actions=[action_to_aws(props["action"])],
                 )
         except ClientError as error:
-            raise _explained(ctx, props, error) from error
+            raise self.explained(ctx, props, error) from error
         sync_tags(client, arn, props["tags"], live.properties["tags"])
         return self.read_after_write(ctx, arn)
+
+    def explained(
+        self, ctx: ResourceContext, props: dict[str, Any], error: ClientError
+    ) -> BaseException:
+        if has_code(error, "PriorityInUse"):
+            return ProviderError(
+                f"another rule of this listener already has priority {props['priority']}",
+                code="PriorityInUse",
+                hint="priorities are unique per listener; when two rules swap priorities, move "
+                "one to a free priority first (two applies)",
+                address=ctx.address,
+            )
+        return super().explained(ctx, props, error)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)
         self.ignore_not_found(lambda: client.delete_rule(RuleArn=live.physical_id))
-
-
-def _explained(ctx: ResourceContext, props: dict[str, Any], error: ClientError) -> BaseException:
-    """A clearer error for refusals the user can act on; others as AWS gave them."""
-    if has_code(error, "PriorityInUse"):
-        return ProviderError(
-            f"another rule of this listener already has priority {props['priority']}",
-            code="PriorityInUse",
-            hint="priorities are unique per listener; when two rules swap priorities, move "
-            "one to a free priority first (two applies)",
-            address=ctx.address,
-        )
-    return error  # type: ignore[no-any-return]

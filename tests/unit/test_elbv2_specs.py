@@ -123,9 +123,15 @@ def test_names_are_unique_per_region(tmp_path: Path) -> None:
 def test_subnets_in_two_zones_one_each(tmp_path: Path) -> None:
     [one] = problems(tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}"])})
     assert "at least two subnets" in one
-    same_zone = problems(tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}", "${a2.id}"])})
-    assert any("one subnet per availability zone" in p for p in same_zone)
-    assert any("at least two different availability zones" in p for p in same_zone)
+    [same_zone] = problems(
+        tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}", "${a2.id}"])}
+    )  # one error, not also "one per zone": the second zone is what is missing
+    assert "at least two different availability zones; subnets a and a2 are only in" in same_zone
+    [doubled] = problems(
+        tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}", "${a2.id}", "${b.id}"])}
+    )
+    assert "subnets a and a2 are in the same zone" in doubled
+    assert "one subnet per availability zone" in doubled
     # A zone AWS picks, or a subnet from outside the stack: only AWS can tell.
     load(tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}", "${anywhere.id}"])})
     load(tmp_path, {**NETWORK, "alb": _alb(subnet_ids=["${a.id}", "subnet-0abc"])})

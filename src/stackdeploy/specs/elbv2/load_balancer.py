@@ -163,24 +163,32 @@ def _subnets_in_two_zones(stack: Stack) -> Iterator[Issue]:
         for subnet, zone in zip(subnets, zones, strict=True):
             if zone is not None:
                 by_zone[zone].append(str(subnet))
-        for zone, members in sorted(by_zone.items()):
-            if len(members) > 1:
-                yield Issue(
-                    resource.logical_id,
-                    ("subnet_ids",),
-                    f"{', '.join(members)} are all in {zone}; a load balancer takes one "
-                    "subnet per availability zone",
-                    hint="keep one subnet per zone",
-                )
         # Only when every zone is known: a subnet from outside the stack may add a zone.
         if None not in zones and len(by_zone) < 2:
             yield Issue(
                 resource.logical_id,
                 ("subnet_ids",),
                 "an application load balancer needs subnets in at least two different "
-                f"availability zones; these are all in {zones[0]}",
+                f"availability zones; {_listed(by_zone[zones[0] or ''])} are only in {zones[0]}",
                 hint="add a subnet in another availability zone",
             )
+            continue
+        for zone, members in sorted(by_zone.items()):
+            if len(members) > 1:
+                yield Issue(
+                    resource.logical_id,
+                    ("subnet_ids",),
+                    f"{_listed(members)} are in the same zone, {zone}; a load balancer takes one "
+                    "subnet per availability zone",
+                    hint="keep one subnet per zone",
+                )
+
+
+def _listed(subnets: list[str]) -> str:
+    """Subnet references by the logical ids they name: "subnets a and b"."""
+    names = [ref[2:].split(".", 1)[0] if ref.startswith("${") else ref for ref in subnets]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return f"subnets {listed}"
 
 
 def _protection_note(applied: dict[str, Any] | None) -> str | None:

@@ -145,6 +145,13 @@ SCENARIOS = [
                 variables=["capacity=3", "message=Version two"],
                 replace=("scheme: internet-facing", "scheme: internal"),
             ),
+            Edit(
+                "a new port replaces the target group next to the old one (its generated "
+                "name takes its other form); the listener and group switch over in place",
+                {"web_targets": "replace", "http": "update", "web_group": "update"},
+                variables=["capacity=3", "message=Version two"],
+                replace=("      port: 80\n      vpc_id", "      port: 8080\n      vpc_id"),
+            ),
         ],
     ),
 ]

@@ -132,7 +132,7 @@ def test_a_replacement_is_created_first_and_needs_a_new_name(run: ContractRun) -
     assert change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE
     port = next(c for c in change.changes if c.path == "port")
     assert port.forces_replacement
-    assert "give it a new name" in (port.note or "")
+    assert "must change in the same edit" in (port.note or "")
     # Same name: AWS refuses the new group while the old one exists.
     with pytest.raises(ProviderError) as raised:
         run.provider.create(ctx, change.after or {})

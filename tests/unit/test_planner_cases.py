@@ -39,6 +39,8 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
         if "after_unknown" in expected:
             unknown = sorted(k for k, v in (change.after or {}).items() if contains_unknown(v))
             assert unknown == expected["after_unknown"], address
+        for key, value in (expected.get("after") or {}).items():
+            assert (change.after or {}).get(key) == value, (address, key)
     for address in case.get("absent", []):
         assert address not in by_address
     for address, paths in (case.get("changed_paths") or {}).items():

@@ -103,6 +103,11 @@ class _Executor:
         resolved: dict[str, Any] = substitute(
             resource.properties, lambda token: self._token_value(token, resource.region)
         )
+        name_property = RESOURCE_TYPES[resource.type].name_property
+        planned = self.changes.get(address)
+        if resource.generated_name and name_property and planned and planned.after:
+            # The planner may have chosen the generated name's other form (see plan/names.py).
+            resolved[name_property] = planned.after.get(name_property, resolved[name_property])
         if contains_unknown(resolved):
             unresolved = [k for k, v in resolved.items() if contains_unknown(v)]
             raise DeployError(

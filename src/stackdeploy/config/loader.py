@@ -223,6 +223,8 @@ def _resources(
                 region=declared.region or region,
                 properties=properties,
                 depends_on=tuple(declared.depends_on),
+                generated_name=rtype.name_property is not None
+                and raw.get(rtype.name_property) is None,
             ),
         )
 

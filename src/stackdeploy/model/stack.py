@@ -21,6 +21,9 @@ class Resource(BaseModel):
     region: str
     properties: dict[str, Any]
     depends_on: tuple[str, ...] = ()
+    # The name property was left out and filled with "<stack>-<logical id>": stackdeploy may
+    # give it another form when a replacement must exist next to the old resource.
+    generated_name: bool = False
 
     def refs(self) -> list[Ref]:
         return sorted({ref for ref, _ in find_refs(self.properties)})

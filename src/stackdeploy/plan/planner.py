@@ -17,7 +17,13 @@ from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.deletion import deletion_edges
 from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
+from stackdeploy.plan.names import (
+    alternate_generated_name,
+    explain_alternated,
+    keep_generated_name,
+)
 from stackdeploy.plan.types import Action, Plan, PropertyChange, Reason, ResourceChange
+from stackdeploy.specs.base import ReplaceStrategy
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -161,6 +167,10 @@ def _plan_resource(
         return change, after_attributes(rtype, desired, None, recreated=True)
 
     base = {**common, "physical_id": found.physical_id, "before": found.properties}
+    generated = desired
+    if found.type == resource.type:
+        desired = keep_generated_name(rtype, resource, desired, found)
+        base["after"] = desired
     if found.type != resource.type:
         change = ResourceChange(
             action=Action.REPLACE,
@@ -177,6 +187,13 @@ def _plan_resource(
     forcing = [c for c in changes if c.forces_replacement]
     if forcing:
         only_unknowns = all(c.after is UNKNOWN for c in forcing)
+        if rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
+            # Both exist for a while: a generated name must take its other form.
+            desired = alternate_generated_name(rtype, resource, generated, found)
+            changes = explain_alternated(
+                rtype, resource, diff_properties(rtype, desired, found.properties)
+            )
+            base["after"] = desired
         reason = Reason.DEPENDENCY_REPLACED if only_unknowns else Reason.CANNOT_UPDATE
         change = ResourceChange(
             action=Action.REPLACE,

@@ -169,8 +169,9 @@ def _names(stack: Stack) -> Iterator[Issue]:
 
 
 _RENAME = (
-    "; it is created anew before the old one goes (so listeners switch over without a gap), "
-    "and names are unique per region: give it a new name in the same change"
+    "; it is created anew before the old one goes (so listeners switch over without a gap); "
+    "names are unique per region, so a name you set must change in the same edit (a "
+    "generated one changes by itself)"
 )
 
 TARGET_GROUP = ResourceType(

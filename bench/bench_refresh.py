@@ -6,6 +6,7 @@ with the per-resource baseline: one read per resource, plus the extra reads Terr
 provider makes for some types (research/perf-anchors.md §5: aws_vpc reads 3 attributes more).
 
     python bench/bench_refresh.py [--subnets 40] [--groups 40] [--latency-ms 60]
+    python bench/bench_refresh.py --workload compute [--instances 20]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import socket
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from moto.server import ThreadedMotoServer
 from stackdeploy.apply.engine import Workspace, apply_planned, plan_stack
 from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
-from stackdeploy.config.loader import load_stack
+from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.events import ignore
 
 # Read calls Terraform's AWS provider makes to refresh one resource of each type.
@@ -45,6 +47,18 @@ PER_RESOURCE_READS = {
     "aws.ec2.eip": 1,
     "aws.ec2.nat_gateway": 1,
     "aws.ec2.security_group": 1,
+    # perf-anchors.md §5: DescribeInstances, DescribeInstanceTypes, DescribeTags,
+    # DescribeInstanceAttribute x4, DescribeVolumes (burstable types add one more).
+    "aws.ec2.instance": 8,
+    # Not in the research notes; the smallest read each needs (the object, its tags or
+    # attributes), so the baseline is if anything low.
+    "aws.iam.role": 3,  # GetRole, ListAttachedRolePolicies, ListRolePolicies
+    "aws.iam.instance_profile": 1,  # GetInstanceProfile
+    "aws.elbv2.load_balancer": 3,  # DescribeLoadBalancers, ...Attributes, DescribeTags
+    "aws.elbv2.target_group": 3,  # DescribeTargetGroups, ...Attributes, DescribeTags
+    "aws.elbv2.listener": 2,  # DescribeListeners, DescribeTags
+    "aws.ec2.launch_template": 2,  # DescribeLaunchTemplates, ...Versions
+    "aws.autoscaling.group": 1,  # DescribeAutoScalingGroups
 }
 
 STACK = """\
@@ -76,6 +90,9 @@ resources:
       ingress: [{{protocol: tcp, port: {{{{ 8000 + i }}}}, cidr_blocks: [10.0.0.0/16]}}]
 {{% endfor %}}
 """
+
+# A web fleet: network, IAM, N instances, and a load-balanced Auto Scaling group.
+COMPUTE_STACK = Path(__file__).parent / "compute.yaml"
 
 
 def _free_port() -> int:
@@ -117,6 +134,7 @@ def measure(workspace: Workspace, stack: Any, *, destroy: bool, execute: bool) -
         "total_calls": sum(stats.calls.values()),
         "total_seconds": time.monotonic() - started,
         "changes": len(run.plan.actionable()),
+        "by_operation": dict(stats.calls),
     }
 
 
@@ -125,6 +143,8 @@ def main() -> None:
     parser.add_argument("--subnets", type=int, default=40)
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--latency-ms", type=float, default=60.0)
+    parser.add_argument("--workload", choices=("network", "compute"), default="network")
+    parser.add_argument("--instances", type=int, default=20)
     args = parser.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
@@ -134,9 +154,12 @@ def main() -> None:
     aws_session.new_boto3_session = _with_latency(args.latency_ms / 1000)
     try:
         folder = Path(tempfile.mkdtemp(prefix="stackdeploy-bench-"))
-        stack_file = folder / "wide.yaml"
-        stack_file.write_text(STACK.format(subnets=args.subnets, groups=args.groups))
-        stack = load_stack(stack_file)
+        if args.workload == "compute":
+            stack = load_stack(COMPUTE_STACK, LoadOptions(cli_vars=[f"instances={args.instances}"]))
+        else:
+            stack_file = folder / "wide.yaml"
+            stack_file.write_text(STACK.format(subnets=args.subnets, groups=args.groups))
+            stack = load_stack(stack_file)
         clients = ClientFactory(
             endpoint_url=f"http://127.0.0.1:{port}", default_region=stack.region
         )
@@ -149,11 +172,10 @@ def main() -> None:
     finally:
         server.stop()
 
-    resources = len(stack.resources)
-    print(f"stack: {resources} resources ({args.subnets} subnets, {args.groups} security groups,")
-    print(
-        f"       1 VPC, 1 IGW, 1 route table); injected latency {args.latency_ms:.0f} ms per call"
-    )
+    counts = Counter(r.type.rsplit(".", 1)[-1] for r in stack.resources.values())
+    listed = ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
+    print(f"stack: {len(stack.resources)} resources ({listed})")
+    print(f"injected latency {args.latency_ms:.0f} ms per call")
     print()
     print(f"{'phase':<12}{'API calls':>10}{'seconds':>10}")
     print(f"{'apply':<12}{apply['total_calls']:>10}{apply['total_seconds']:>10.2f}")
@@ -171,6 +193,10 @@ def main() -> None:
         f"  baseline at parallelism 10:     {sequential:>5.2f} s (modelled: calls x latency / 10)"
     )
     print(f"  ours, measured:                 {noop['refresh_seconds']:>5.2f} s")
+    print()
+    print("no-op plan calls by operation:")
+    for operation, calls in sorted(noop["by_operation"].items(), key=lambda item: -item[1]):
+        print(f"  {operation:<48}{calls:>5}")
 
 
 if __name__ == "__main__":

@@ -129,6 +129,23 @@ def test_losing_the_state_file_loses_nothing(cli: Cli, workdir: Path) -> None:
     assert cli("destroy", stack, "--auto-approve").code == 0
 
 
+def test_destroy_finds_what_neither_the_file_nor_the_state_knows(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    """A plan reads only the types the file or the state names (fewer calls); a destroy reads
+    every type, so a group dropped from the file after the state was lost still goes."""
+    stack = write(workdir, NETWORK)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    for state_file in (workdir / "state").rglob("*.json"):
+        state_file.unlink()
+    without_group = write(workdir, NETWORK.split("  web_sg:")[0])
+    planned = cli("plan", without_group, "--json")
+    assert planned.code == 0
+    assert planned.actions() == {}  # the group's type is neither declared nor recorded
+    assert cli("destroy", without_group, "--auto-approve").code == 0
+    assert owned_resources(aws, "behave") == {}
+
+
 def test_a_held_lock_refuses_a_second_apply(cli: Cli, workdir: Path, aws: str) -> None:
     stack = write(workdir, NETWORK)
     assert cli("plan", stack).code == 0

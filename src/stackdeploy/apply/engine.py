@@ -72,7 +72,16 @@ def declared_names(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
     return named
 
 
-def _discover(workspace: Workspace, stack: Stack, record: StateRecord) -> LiveState:
+def _discover(
+    workspace: Workspace, stack: Stack, record: StateRecord, *, destroy: bool
+) -> LiveState:
+    """What the stack owns in AWS. A plan reads the types the stack declares or the state
+    records (a resource of another type could only be a leftover of a lost state file); a
+    destroy reads every type, so a teardown finds everything the stack's tags claim."""
+    types = None
+    if not destroy:
+        types = {r.type for r in stack.resources.values()}
+        types |= {r.type for r in record.resources.values()}
     return discover(
         stack.name,
         stack.regions(),
@@ -80,6 +89,7 @@ def _discover(workspace: Workspace, stack: Stack, record: StateRecord) -> LiveSt
         record,
         home_region=stack.region,
         named=declared_names(stack),
+        types=types,
     )
 
 
@@ -88,7 +98,7 @@ def plan_stack(
 ) -> PlannedRun:
     store = workspace.store(stack)
     record = store.load()
-    live = _discover(workspace, stack, record)
+    live = _discover(workspace, stack, record, destroy=destroy)
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
@@ -176,7 +186,7 @@ def replan_saved(workspace: Workspace, stack: Stack, saved: Plan) -> PlannedRun:
         )
     store = workspace.store(stack)
     record = store.load()
-    live = _discover(workspace, stack, record)
+    live = _discover(workspace, stack, record, destroy=saved.destroy)
     if live_digest(live) != saved.live_digest:
         raise StalePlanError(
             "the saved plan is stale: resources in AWS changed since it was made",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -55,12 +55,14 @@ def discover(
     *,
     home_region: str,
     named: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    types: Collection[str] | None = None,
     max_workers: int = 8,
 ) -> LiveState:
     """Everything owned by `stack` in `regions` (plus the regions its state mentions).
 
     Resources of global services are recorded and discovered under `home_region`. `named`
     maps (type, region) to {declared physical name: logical id} for discover_by_name types.
+    `types` limits the read to those types (None: every type there is).
     """
     named = named or {}
     known: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -70,6 +72,7 @@ def discover(
     jobs = [
         (type_name, region)
         for type_name in sorted(providers)
+        if types is None or type_name in types
         # Global services (IAM) answer the same in every region: ask once, in the home region.
         for region in ([home_region] if providers[type_name].rtype.global_service else all_regions)
     ]

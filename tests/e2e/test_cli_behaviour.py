@@ -138,7 +138,7 @@ def test_destroy_finds_what_neither_the_file_nor_the_state_knows(
     assert cli("apply", stack, "--auto-approve").code == 0
     for state_file in (workdir / "state").rglob("*.json"):
         state_file.unlink()
-    without_group = write(workdir, NETWORK.split("  web_sg:")[0])
+    without_group = write(workdir, NETWORK.split("  web_sg:", maxsplit=1)[0])
     planned = cli("plan", without_group, "--json")
     assert planned.code == 0
     assert planned.actions() == {}  # the group's type is neither declared nor recorded

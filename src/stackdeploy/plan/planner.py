@@ -198,6 +198,7 @@ def _plan_resource(
         change = ResourceChange(
             action=Action.REPLACE,
             reasons=(reason,),
+            notes=(rtype.replace_warning,) if rtype.replace_warning else (),
             changes=tuple(changes),
             replace_strategy=rtype.replace_strategy,
             **base,  # type: ignore[arg-type]

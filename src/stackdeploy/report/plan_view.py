@@ -88,6 +88,9 @@ def _change_lines(change: ResourceChange) -> Iterator[Line]:
     else:
         for property_change in change.changes:
             yield from _property_change(property_change)
+    if change.action is Action.REPLACE:
+        for note in change.notes:
+            yield [("      # WARNING: ", "bold red"), (note, "red")]
     if change.action is Action.REPLACE and change.replace_strategy is not None:
         order = (
             "the new one is created before the old one is destroyed"

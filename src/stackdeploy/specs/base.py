@@ -96,6 +96,9 @@ class ResourceType:
     typical_create_seconds: float = 2.0  # scheduling priority: long poles start first
     replace_notes: Mapping[str, str] = field(default_factory=dict)  # property -> why it replaces
     update_notes: Mapping[str, str] = field(default_factory=dict)  # property -> side effects
+    # Said in red with every replacement of this type, e.g. "replacing a database loses its
+    # data unless a snapshot is taken".
+    replace_warning: str | None = None
     checks: tuple[StackCheck, ...] = ()
     canonicalize: Canonicalizer | None = None  # user spec shape -> the shape AWS reads back
     # Fills defaults derived from the stack name, so the plan shows them (a key file path).

@@ -30,7 +30,8 @@ def plan_markdown(plan: Plan) -> str:
         forced = change.replace_paths()
         if forced:
             why += f" ({', '.join(forced)})"
-        lines.append(f"| {EMOJI[change.action]} | `{change.address}` | {change.type} | {why} |")
+        kind = change.type if change.region == plan.region else f"{change.type} ({change.region})"
+        lines.append(f"| {EMOJI[change.action]} | `{change.address}` | {kind} | {why} |")
     for warning in plan.warnings:
         lines += ["", f"> ⚠️ {warning}"]
     details = plain_plan(plan)

@@ -51,7 +51,7 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     ]
     yield []
     for change in actionable:
-        yield from _change_lines(change)
+        yield from _change_lines(change, plan.region)
         yield []
     for warning in plan.warnings:
         yield [("Warning: ", "bold yellow"), (warning, "yellow")]
@@ -67,12 +67,14 @@ def summary_line(plan: Plan) -> Line:
     return [(text, "bold")]
 
 
-def _change_lines(change: ResourceChange) -> Iterator[Line]:
+def _change_lines(change: ResourceChange, stack_region: str) -> Iterator[Line]:
     mark, style = symbol(change)
+    # The region is named only where it is not the stack's, as in a multi-region stack.
+    where = f", {change.region}" if change.region != stack_region else ""
     header: Line = [
         (f"{mark:>3} ", f"bold {style}"),
         (change.address, "bold"),
-        (f" ({change.type})", "dim"),
+        (f" ({change.type}{where})", "dim"),
     ]
     if change.physical_id:
         header.append((f" [{change.physical_id}]", "dim"))

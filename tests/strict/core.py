@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 import boto3
 import pytest
@@ -95,10 +96,15 @@ Family = Callable[["StrictAws"], None]  # registers one service family's rules
 
 
 class _Body:
-    """The raw body of an injected response: empty, but readable like urllib3's."""
+    """The raw body of an injected response, readable like urllib3's. It is the XML error
+    document AWS sends, because a few botocore handlers read the raw body even of an error
+    (s3.GetBucketLocation's after-call parser fails on an empty one)."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
 
     def stream(self, **_: Any) -> Iterator[bytes]:
-        yield b""
+        yield self._content
 
 
 class StrictAws:
@@ -273,4 +279,8 @@ def _error_response(endpoint: str, error: AwsError) -> tuple[AWSResponse, dict[s
             "RetryAttempts": 0,
         },
     }
-    return AWSResponse(endpoint, error.status, headers, _Body()), parsed
+    document = (
+        f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+        f"<RequestId>{request_id}</RequestId></Error>"
+    )
+    return AWSResponse(endpoint, error.status, headers, _Body(document.encode())), parsed

@@ -47,7 +47,7 @@ def live_state(case: dict[str, Any], stack: Stack) -> LiveState:
         resource = LiveResource(
             type=entry.get("type") or stack.resources[logical_id].type,
             physical_id=entry["id"],
-            region=stack.region,
+            region=entry.get("region") or _declared_region(stack, logical_id),
             properties=properties,
             logical_id=logical_id,
         )
@@ -63,3 +63,8 @@ def prior_state(case: dict[str, Any]) -> PriorState:
         applied=case.get("applied") or {},
         dependencies={k: tuple(v) for k, v in (case.get("dependencies") or {}).items()},
     )
+
+
+def _declared_region(stack: Stack, logical_id: str) -> str:
+    declared = stack.resources.get(logical_id)
+    return declared.region if declared else stack.region

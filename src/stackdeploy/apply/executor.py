@@ -7,6 +7,7 @@ what was asked. A failure skips only the steps that depend on it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -148,7 +149,8 @@ class _Executor:
         if step.kind is StepKind.DELETE:
             found = self.found[step.address]
             provider = self.providers[found.type]
-            provider.delete(ctx, found)
+            # The old resource is deleted where it is, even when the stack moved it elsewhere.
+            provider.delete(dataclasses.replace(ctx, region=found.region), found)
             self.state.forget(change.logical_id, found.physical_id)
             return found.physical_id
         props = self.resolve(step.address)

@@ -27,7 +27,7 @@ from stackdeploy.errors import ConfigError, ConfigErrors, DeployError
 from stackdeploy.graph.build import build_graph
 from stackdeploy.model.refs import find_refs
 from stackdeploy.model.stack import Resource, Stack
-from stackdeploy.specs.base import ResourceType, check_user_tags, generated_name
+from stackdeploy.specs.base import ResourceType, check_user_tags
 from stackdeploy.specs.registry import RESOURCE_TYPES, similar_type_names
 
 STACK_NAME = r"^[A-Za-z][A-Za-z0-9-]{0,63}$"
@@ -294,9 +294,7 @@ def canonical_properties(
     spec = rtype.spec.model_validate(raw)
     properties = rtype.canonical(spec.model_dump(mode="json", by_alias=True))
     if rtype.name_property and properties.get(rtype.name_property) is None:
-        properties[rtype.name_property] = generated_name(
-            stack_name, logical_id, rtype.name_max_length
-        )
+        properties[rtype.name_property] = rtype.generated_name_for(stack_name, logical_id)
     if rtype.stack_defaults:
         properties = rtype.stack_defaults(properties, stack_name)
     if rtype.taggable:

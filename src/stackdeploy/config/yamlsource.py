@@ -15,12 +15,13 @@ from typing import Any
 import yaml
 
 from stackdeploy.errors import ConfigError, SourceLocation
+from stackdeploy.model.refs import LOOKUP_BODY
 
 YamlPath = tuple[str | int, ...]
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PROTECT = re.compile(
-    r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_]*|ssm:[A-Za-z0-9_./-]+)\}"
+    r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_]*|" + LOOKUP_BODY + r")\}"
 )
 
 

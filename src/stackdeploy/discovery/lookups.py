@@ -1,4 +1,5 @@
-"""Resolving lookups (`${ssm:/name}`) during refresh: batched, per region."""
+"""Resolving lookups during refresh, per region: `${ssm:/name}` (batched GetParameters) and
+`${aws:account_id}` (the credentials' account, which the client factory already knows)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def resolve_lookups(stack: Stack, clients: ClientFactory) -> dict[str, Any]:
     """Values of every lookup, keyed by Lookup.scoped(region); one call per 10 parameters."""
     values: dict[str, Any] = {}
     for region, lookups in sorted(stack_lookups(stack).items()):
+        for lookup in lookups:
+            if lookup.source == "aws" and lookup.key == "account_id":
+                # Cached by the factory: the state store asked STS for it already.
+                values[lookup.scoped(region)] = clients.account_id()
         names = sorted(lookup.key for lookup in lookups if lookup.source == "ssm")
         ssm = clients.client("ssm", region)
         for start in range(0, len(names), GET_PARAMETERS_BATCH):

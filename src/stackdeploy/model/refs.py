@@ -2,7 +2,8 @@
 
 A reference names another resource's attribute: it orders the graph and resolves at apply
 time. A lookup reads a value that exists outside the stack (an SSM public parameter such as
-the latest Amazon Linux AMI); it is resolved during refresh, so plans compare real values.
+the latest Amazon Linux AMI, or `${aws:account_id}`, the account the credentials belong to);
+it is resolved during refresh, so plans compare real values.
 A string that is exactly one token takes its value (of any type); a token embedded in a
 longer string is interpolated. `$${` writes a literal `${`, for shell scripts.
 """
@@ -17,10 +18,16 @@ from typing import Any
 from stackdeploy.model.values import UNKNOWN
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+# Pseudo values read from the credentials, like CloudFormation's AWS::AccountId. Only these
+# exact names are lookups: any other `${aws:...}` is an IAM policy variable (`${aws:username}`)
+# and stays literal text.
+AWS_PSEUDO_KEYS = ("account_id",)
+# The body of a lookup token, "source:key" (also used to protect tokens from YAML parsing).
+LOOKUP_BODY = r"ssm:[A-Za-z0-9_./-]+|aws:(?:" + "|".join(AWS_PSEUDO_KEYS) + r")"
 REF_PATTERN = re.compile(r"(?<!\$)\$\{(" + _NAME + r")\.([A-Za-z_][A-Za-z0-9_]*)\}")
-LOOKUP_PATTERN = re.compile(r"(?<!\$)\$\{(ssm):([A-Za-z0-9_./-]+)\}")
+LOOKUP_PATTERN = re.compile(r"(?<!\$)\$\{(" + LOOKUP_BODY + r")\}")
 TOKEN_PATTERN = re.compile(
-    r"(?<!\$)\$\{(?:(ssm):([A-Za-z0-9_./-]+)|(" + _NAME + r")\.([A-Za-z_][A-Za-z0-9_]*))\}"
+    r"(?<!\$)\$\{(?:(" + LOOKUP_BODY + r")|(" + _NAME + r")\.([A-Za-z_][A-Za-z0-9_]*))\}"
 )
 _ESCAPED = "$${"
 
@@ -40,8 +47,8 @@ class Ref:
 class Lookup:
     """A value read from outside the stack, e.g. an SSM parameter."""
 
-    source: str  # "ssm"
-    key: str  # the parameter name
+    source: str  # "ssm" or "aws"
+    key: str  # the parameter name, or the pseudo value's name ("account_id")
 
     def __str__(self) -> str:
         return "${" + f"{self.source}:{self.key}" + "}"
@@ -54,16 +61,21 @@ class Lookup:
 Token = Ref | Lookup
 
 
+def _lookup(body: str) -> Lookup:
+    source, key = body.split(":", 1)
+    return Lookup(source, key)
+
+
 def _token(match: re.Match[str]) -> Token:
     if match.group(1):
-        return Lookup(match.group(1), match.group(2))
-    return Ref(match.group(3), match.group(4))
+        return _lookup(match.group(1))
+    return Ref(match.group(2), match.group(3))
 
 
 def lookups_in(value: Any) -> set[Lookup]:
     """Every lookup inside a nested value."""
     if isinstance(value, str):
-        return {Lookup(m.group(1), m.group(2)) for m in LOOKUP_PATTERN.finditer(value)}
+        return {_lookup(m.group(1)) for m in LOOKUP_PATTERN.finditer(value)}
     if isinstance(value, dict):
         return set().union(*(lookups_in(v) for v in value.values())) if value else set()
     if isinstance(value, list | tuple):

@@ -43,10 +43,16 @@ def diff_properties(
                 continue
         elif values_equal(want, have, unordered=name in rtype.unordered):
             continue
-        forces = name in rtype.create_only
+        forces = name in rtype.create_only or _replaces(rtype, name, have, want)
         note = rtype.replace_notes.get(name) if forces else rtype.update_notes.get(name)
         changes.append(PropertyChange(name, have, want, forces, note))
     return changes
+
+
+def _replaces(rtype: ResourceType, name: str, before: Any, after: Any) -> bool:
+    """A change that replaces only in one direction (see ResourceType.replace_when)."""
+    rule = rtype.replace_when.get(name)
+    return rule is not None and before is not None and rule(before, after)
 
 
 def after_attributes(

@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from stackdeploy.errors import ConfigError
+from stackdeploy.errors import ConfigError, ConfigErrors
 from stackdeploy.graph.build import build_graph, topological_order
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
@@ -51,17 +51,19 @@ def make_plan(
     _check_targets(stack, live, targets)
     changes: dict[str, ResourceChange] = {}
     attributes: dict[str, dict[str, Any]] = {}
+    refused: dict[str, list[ConfigError]] = {}
 
     if not destroy:
         for logical_id in topological_order(graph):
             resource = stack.resources[logical_id]
             depends_on = tuple(sorted(graph.predecessors(logical_id)))
             resolve = _resolver(attributes, lookups, resource.region)
-            change, attrs = _plan_resource(
-                resource, live.resources.get(logical_id), resolve, prior, depends_on
-            )
+            found = live.resources.get(logical_id)
+            change, attrs = _plan_resource(resource, found, resolve, prior, depends_on)
             changes[logical_id] = change
             attributes[logical_id] = attrs
+            if change.action is Action.UPDATE and found is not None:
+                refused[logical_id] = _refused_update(stack, change, found)
 
     reason = Reason.DESTROY if destroy else Reason.REMOVED
     for logical_id, found in live.resources.items():
@@ -76,6 +78,11 @@ def make_plan(
     if targets:
         keep = _targeted(graph, edges, set(targets), destroy)
         changes = {a: c for a, c in changes.items() if c.logical_id in keep}
+    errors = [
+        error for address in sorted(refused) if address in changes for error in refused[address]
+    ]
+    if errors:
+        raise ConfigErrors(errors)
     outputs = (
         {} if destroy else _resolve_outputs(stack, _resolver(attributes, lookups, stack.region))
     )
@@ -171,11 +178,17 @@ def _plan_resource(
     if found.type == resource.type:
         desired = keep_generated_name(rtype, resource, desired, found)
         base["after"] = desired
-    if found.type != resource.type:
+    # Global services (IAM) are recorded in the stack's region whatever a resource says.
+    moved = found.region != resource.region and not rtype.global_service
+    if found.type != resource.type or moved:
+        if moved and rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
+            desired = alternate_generated_name(rtype, resource, generated, found)
+            base["after"] = desired
         change = ResourceChange(
             action=Action.REPLACE,
-            reasons=(Reason.TYPE_CHANGED,),
+            reasons=(Reason.TYPE_CHANGED if found.type != resource.type else Reason.MOVED,),
             replace_strategy=rtype.replace_strategy,
+            notes=(rtype.replace_warning,) if rtype.replace_warning else (),
             **base,  # type: ignore[arg-type]
         )
         return change, after_attributes(rtype, desired, None, recreated=True)
@@ -212,6 +225,21 @@ def _plan_resource(
         **base,  # type: ignore[arg-type]
     )
     return change, after_attributes(rtype, desired, found.properties, recreated=False)
+
+
+def _refused_update(stack: Stack, change: ResourceChange, found: LiveResource) -> list[ConfigError]:
+    """What AWS would refuse about an update given what it holds (ResourceType.update_checks),
+    reported at the fields of the stack file before anything is changed."""
+    return [
+        ConfigError(
+            issue.message,
+            location=stack.property_location(issue.logical_id, issue.path),
+            hint=issue.hint,
+            address=change.address,
+        )
+        for check in RESOURCE_TYPES[change.type].update_checks
+        for issue in check(change.address, change.after or {}, found.properties)
+    ]
 
 
 def _update_reason(changes: list[PropertyChange], applied: dict[str, Any] | None) -> Reason:

@@ -26,6 +26,7 @@ class Reason(enum.Enum):
     CANNOT_UPDATE = "a property that cannot change in place changed"
     DEPENDENCY_REPLACED = "a resource it depends on is replaced"
     TYPE_CHANGED = "its type changed in the stack file"
+    MOVED = "its region changed in the stack file (a resource cannot move between regions)"
     REMOVED = "no longer in the stack file"
     DESTROY = "the stack is being destroyed"
     DUPLICATE = "an extra copy with this logical id (left by an interrupted run)"

@@ -72,6 +72,11 @@ StackCheck = Callable[["Stack"], Iterable[Issue]]
 Canonicalizer = Callable[[dict[str, Any]], dict[str, Any]]
 # Defaults that depend on the stack's name (properties, stack name) -> properties.
 StackDefaults = Callable[[dict[str, Any], str], dict[str, Any]]
+# How an omitted name is generated: (stack, logical id, max length) -> name.
+NameFormat = Callable[[str, str, int], str]
+# A rule on an update that depends on what AWS holds, for changes AWS refuses in either form
+# (S3 versioning, once enabled, can only be suspended): (logical id, desired, live) -> issues.
+UpdateCheck = Callable[[str, dict[str, Any], dict[str, Any]], Iterable[Issue]]
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,11 @@ class ResourceType:
     create_after: frozenset[str] = frozenset()
     typical_create_seconds: float = 2.0  # scheduling priority: long poles start first
     replace_notes: Mapping[str, str] = field(default_factory=dict)  # property -> why it replaces
+    # Properties that change in place except in one direction: property -> rule(before, after)
+    # saying whether this particular change forces a replacement (RDS storage can grow in
+    # place but never shrink). The rule gets raw values, UNKNOWN included; the reason shown is
+    # replace_notes[property], as for a create-only property.
+    replace_when: Mapping[str, Callable[[Any, Any], bool]] = field(default_factory=dict)
     update_notes: Mapping[str, str] = field(default_factory=dict)  # property -> side effects
     # Said in red with every replacement of this type, e.g. "replacing a database loses its
     # data unless a snapshot is taken".
@@ -112,6 +122,12 @@ class ResourceType:
     # A property that names the resource in AWS; filled with "<stack>-<logical id>" if omitted.
     name_property: str | None = None
     name_max_length: int = 255
+    # How that name is generated (default generated_name); S3 bucket names are global, so
+    # theirs end with the account id.
+    name_format: NameFormat | None = None
+    # Checked against the live resource when an update is planned; the plan stops with the
+    # issues found, at their fields in the stack file.
+    update_checks: tuple[UpdateCheck, ...] = ()
     # Properties AWS cannot return in a batched read (user data): the provider reports
     # digest_of(value), kept in a tag at create time, and the differ compares digests.
     digest_properties: frozenset[str] = frozenset()
@@ -127,6 +143,10 @@ class ResourceType:
     def referenceable(self) -> set[str]:
         """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property."""
         return set(self.attributes) | set(self.spec.model_fields)
+
+    def generated_name_for(self, stack: str, logical_id: str) -> str:
+        """The name of a resource whose name_property is omitted."""
+        return (self.name_format or generated_name)(stack, logical_id, self.name_max_length)
 
     def canonical(self, properties: dict[str, Any]) -> dict[str, Any]:
         return self.canonicalize(properties) if self.canonicalize else properties

@@ -1,0 +1,1 @@
+"""KMS providers: customer managed keys."""

@@ -1,0 +1,54 @@
+"""Finding a stack's resources through the Resource Groups Tagging API, and reading the
+per-resource details a few at a time.
+
+Services whose own list calls carry no tags (KMS ListKeys, DynamoDB ListTables) would need one
+tag read per resource in the region, the stack's or not. GetResources filtered by resource
+type and the ownership tag returns only the stack's resources, with their tags, in one call
+per region (a page holds 100). It is eventually consistent: a resource created seconds ago
+may be missing and one just deleted may still be listed, so callers confirm each resource
+with the service's own read, and the state record covers the first case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from stackdeploy.aws.session import ClientFactory
+from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
+
+T = TypeVar("T")
+R = TypeVar("R")
+AwsTags = list[dict[str, str]]
+# Per-resource reads at once: enough to hide latency, few enough not to be throttled.
+READ_WORKERS = 8
+
+
+def tagged_resources(
+    clients: ClientFactory, region: str, resource_type: str, stack: str
+) -> dict[str, AwsTags]:
+    """ARN -> tags ({Key, Value}) of the resources of `resource_type` ("kms:key",
+    "dynamodb:table") in `region` whose ownership tag names `stack`."""
+    client = clients.client("resourcegroupstaggingapi", region)
+    mappings = client.paginate(
+        "get_resources",
+        "ResourceTagMappingList",
+        input_token="PaginationToken",
+        output_token="PaginationToken",
+        ResourceTypeFilters=[resource_type],
+        TagFilters=[{"Key": OWNERSHIP_TAG_STACK, "Values": [stack]}],
+        ResourcesPerPage=100,
+    )
+    return {m["ResourceARN"]: list(m.get("Tags") or []) for m in mappings}
+
+
+def read_concurrently(items: Sequence[T], read_one: Callable[[T], R | None]) -> list[R]:
+    """`read_one` for every item, a few at a time, in the items' order; None results (gone
+    since they were listed) are left out."""
+    if len(items) <= 1:
+        results = [read_one(item) for item in items]
+    else:
+        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
+            results = list(pool.map(read_one, items))
+    return [result for result in results if result is not None]

@@ -1,0 +1,1 @@
+"""DynamoDB resource types: tables with their indexes, streams, TTL, backups and encryption."""

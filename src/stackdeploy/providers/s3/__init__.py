@@ -1,0 +1,1 @@
+"""Amazon S3 on boto3: buckets, their configuration, and emptying them for a teardown."""

@@ -1,0 +1,251 @@
+"""The S3 rules of the strictness layer: each fires the way AWS would, then clears; and the
+refusals moto already makes itself are shown to need no rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws import session as aws_session
+from tests.strict import s3 as s3_rules
+from tests.strict.core import StrictAws
+
+WEST, EAST = "us-west-2", "us-east-2"
+_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+ROLE = "arn:aws:iam::123456789012:role/replication"
+
+
+@pytest.fixture
+def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
+    """Only this family, no throttling: each rule can be watched on its own."""
+    strict = StrictAws(aws, throttle_rate=0.0, families=[s3_rules.register])
+    strict.install(monkeypatch)
+    return strict
+
+
+def _hooked(aws: str, region: str = WEST) -> Any:
+    session = aws_session.new_boto3_session(None)
+    return session.client("s3", region_name=region, endpoint_url=aws, config=_NO_RETRIES)
+
+
+@pytest.fixture
+def s3(layer: StrictAws, aws: str) -> Any:
+    return _hooked(aws)
+
+
+def _error(call: Callable[[], object]) -> tuple[str, int]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    response: dict[str, Any] = raised.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def east(layer: StrictAws, aws: str) -> Any:
+    return _hooked(aws, EAST)
+
+
+def _create(s3: Any, name: str, **extra: Any) -> None:
+    """A bucket in the region of the client that creates it."""
+    configuration = {"LocationConstraint": s3.meta.region_name, **extra}
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration=configuration)
+
+
+def _replicate_to(destination: str) -> dict[str, Any]:
+    return {
+        "Role": ROLE,
+        "Rules": [
+            {
+                "ID": "all",
+                "Priority": 1,
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+            }
+        ],
+    }
+
+
+def test_moto_itself_refuses_deleting_a_bucket_with_versions(s3: Any, layer: StrictAws) -> None:
+    _create(s3, "holds-versions")
+    s3.put_bucket_versioning(Bucket="holds-versions", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="holds-versions", Key="k", Body=b"x")
+    s3.delete_object(Bucket="holds-versions", Key="k")  # only a delete marker is added
+    assert _error(lambda: s3.delete_bucket(Bucket="holds-versions")) == ("BucketNotEmpty", 409)
+    assert layer.injections == []  # moto's own answer, no rule needed
+
+
+def test_moto_itself_refuses_replication_without_versioning(
+    s3: Any, east: Any, layer: StrictAws
+) -> None:
+    _create(s3, "unversioned-source")
+    _create(east, "replica-bucket")
+    east.put_bucket_versioning(
+        Bucket="replica-bucket", VersioningConfiguration={"Status": "Enabled"}
+    )
+    code = _error(
+        lambda: s3.put_bucket_replication(
+            Bucket="unversioned-source", ReplicationConfiguration=_replicate_to("replica-bucket")
+        )
+    )
+    assert code == ("InvalidRequest", 400)
+    assert layer.injections == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Upper-case", "192.168.1.10", "trailing-", "two..dots", "xn--punycode", "a-s3alias"]
+)
+def test_names_s3_rejects_are_refused(s3: Any, name: str) -> None:
+    assert _error(lambda: _create(s3, name)) == ("InvalidBucketName", 400)
+
+
+def test_us_east_1_takes_no_location_constraint(layer: StrictAws, aws: str) -> None:
+    east1 = _hooked(aws, "us-east-1")
+    code = _error(
+        lambda: east1.create_bucket(
+            Bucket="in-virginia", CreateBucketConfiguration={"LocationConstraint": "us-east-1"}
+        )
+    )
+    assert code == ("InvalidLocationConstraint", 400)
+    east1.create_bucket(Bucket="in-virginia")
+
+
+def test_new_buckets_get_aws_defaults_and_their_create_tags(s3: Any, layer: StrictAws) -> None:
+    _create(s3, "fresh-bucket", Tags=[{"Key": "team", "Value": "data"}])
+    truth = layer.plain("s3", WEST)
+    encryption = truth.get_bucket_encryption(Bucket="fresh-bucket")
+    rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    blocks = truth.get_public_access_block(Bucket="fresh-bucket")
+    assert all(blocks["PublicAccessBlockConfiguration"].values())
+    controls = truth.get_bucket_ownership_controls(Bucket="fresh-bucket")
+    assert controls["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert truth.get_bucket_tagging(Bucket="fresh-bucket")["TagSet"] == [
+        {"Key": "team", "Value": "data"}
+    ]
+
+
+def test_a_repeated_create_in_us_east_1_changes_nothing(layer: StrictAws, aws: str) -> None:
+    east1 = _hooked(aws, "us-east-1")
+    east1.create_bucket(Bucket="kept-as-is")
+    east1.delete_public_access_block(Bucket="kept-as-is")
+    east1.create_bucket(Bucket="kept-as-is")  # AWS: 200, nothing changes
+    assert _error(lambda: east1.get_public_access_block(Bucket="kept-as-is"))[0] == (
+        "NoSuchPublicAccessBlockConfiguration"
+    )
+
+
+def test_listed_buckets_carry_their_region(s3: Any, east: Any) -> None:
+    _create(s3, "listed-west")
+    _create(east, "listed-east")
+    listed = s3.list_buckets(Prefix="listed-")["Buckets"]
+    assert {b["Name"]: b["BucketRegion"] for b in listed} == {
+        "listed-west": WEST,
+        "listed-east": EAST,
+    }
+
+
+def test_replication_needs_an_existing_versioned_destination(
+    s3: Any, east: Any, layer: StrictAws
+) -> None:
+    _create(s3, "source-bucket")
+    s3.put_bucket_versioning(Bucket="source-bucket", VersioningConfiguration={"Status": "Enabled"})
+
+    def put() -> None:
+        s3.put_bucket_replication(
+            Bucket="source-bucket", ReplicationConfiguration=_replicate_to("replica-bucket")
+        )
+
+    assert _error(put) == ("InvalidRequest", 400)  # no destination yet
+    _create(east, "replica-bucket")
+    assert _error(put) == ("InvalidRequest", 400)  # destination not versioned
+    assert layer.count("InvalidRequest", "s3.PutBucketReplication") == 2
+    layer.plain("s3", EAST).put_bucket_versioning(
+        Bucket="replica-bucket", VersioningConfiguration={"Status": "Enabled"}
+    )
+    put()
+
+
+def test_versioning_status_and_replication_lock(s3: Any, east: Any, layer: StrictAws) -> None:
+    _create(s3, "source-bucket")
+    _create(east, "replica-bucket")
+    for bucket in ("source-bucket", "replica-bucket"):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    code = _error(
+        lambda: s3.put_bucket_versioning(
+            Bucket="source-bucket", VersioningConfiguration={"Status": "On"}
+        )
+    )
+    assert code == ("MalformedXML", 400)
+    s3.put_bucket_replication(
+        Bucket="source-bucket", ReplicationConfiguration=_replicate_to("replica-bucket")
+    )
+
+    def suspend() -> None:
+        s3.put_bucket_versioning(
+            Bucket="source-bucket", VersioningConfiguration={"Status": "Suspended"}
+        )
+
+    assert _error(suspend) == ("InvalidBucketState", 409)
+    s3.delete_bucket_replication(Bucket="source-bucket")
+    suspend()
+
+
+def test_public_policy_is_refused_while_blocked(s3: Any, layer: StrictAws) -> None:
+    _create(s3, "website-bucket")
+    public = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::website-bucket/*",
+            }
+        ]
+    }
+
+    def put() -> None:
+        s3.put_bucket_policy(Bucket="website-bucket", Policy=json.dumps(public))
+
+    assert _error(put) == ("AccessDenied", 403)
+    bad = _error(lambda: s3.put_bucket_policy(Bucket="website-bucket", Policy="{not json"))
+    assert bad == ("MalformedPolicy", 400)
+    s3.put_public_access_block(
+        Bucket="website-bucket",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    put()
+
+
+def test_lifecycle_rules_s3_rejects(s3: Any) -> None:
+    _create(s3, "tiered-bucket")
+
+    def put(*rules: dict[str, Any]) -> None:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket="tiered-bucket", LifecycleConfiguration={"Rules": list(rules)}
+        )
+
+    def rule(rule_id: str, **actions: Any) -> dict[str, Any]:
+        return {"ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": ""}, **actions}
+
+    early = rule("ia", Transitions=[{"Days": 10, "StorageClass": "STANDARD_IA"}])
+    assert _error(lambda: put(early)) == ("InvalidArgument", 400)
+    noncurrent = rule(
+        "nc", NoncurrentVersionTransitions=[{"NoncurrentDays": 5, "StorageClass": "ONEZONE_IA"}]
+    )
+    assert _error(lambda: put(noncurrent)) == ("InvalidArgument", 400)
+    assert _error(lambda: put(rule("zero", Expiration={"Days": 0}))) == ("InvalidArgument", 400)
+    twice = rule("same", Expiration={"Days": 5})
+    assert _error(lambda: put(twice, twice)) == ("InvalidArgument", 400)
+    put(rule("ia", Transitions=[{"Days": 30, "StorageClass": "STANDARD_IA"}]))

@@ -1,0 +1,241 @@
+"""aws.rds.db_parameter_group on RDS: CreateDBParameterGroup with tags, then the parameters
+with ModifyDBParameterGroup; removed parameters are reset with ResetDBParameterGroup.
+
+RDS takes 20 parameters per call and wants an apply method for each: `immediate` works only
+for dynamic parameters, so a batch AWS refuses for holding a static one is sent again one by
+one, each static parameter with `pending-reboot`. Only the parameters set by a user (Source
+"user") are read back: the rest are the family's defaults, hundreds of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws.errors import error_code, has_code
+from stackdeploy.aws.session import RetryingClient
+from stackdeploy.aws.waiters import retry_while
+from stackdeploy.errors import ProviderError
+from stackdeploy.model.live import LiveResource
+from stackdeploy.plan.types import PropertyChange
+from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.rds.common import (
+    aws_tags,
+    owned_groups,
+    paged,
+    rds,
+    read_each,
+    sync_tags,
+    tag_map,
+)
+from stackdeploy.specs.rds.parameter_group import DB_PARAMETER_GROUP, MAX_PARAMETERS_PER_CALL
+
+_IN_USE = "InvalidDBParameterGroupState"
+_STATIC = "static"  # in AWS's refusal of `immediate` for a static parameter
+
+
+def _batches(items: list[dict[str, str]]) -> list[list[dict[str, str]]]:
+    return [
+        items[start : start + MAX_PARAMETERS_PER_CALL]
+        for start in range(0, len(items), MAX_PARAMETERS_PER_CALL)
+    ]
+
+
+def user_parameters(client: RetryingClient, name: str) -> dict[str, str] | None:
+    """The parameters a user set in the group (one paged call per group: RDS has no batched
+    read of parameters), or None when the group is gone."""
+    try:
+        found = paged(
+            client, "describe_db_parameters", "Parameters", DBParameterGroupName=name, Source="user"
+        )
+    except ClientError as error:
+        if has_code(error, "DBParameterGroupNotFound"):
+            return None
+        raise
+    return {p["ParameterName"]: str(p.get("ParameterValue", "")) for p in found}
+
+
+class DbParameterGroupProvider(Provider):
+    rtype = DB_PARAMETER_GROUP
+
+    def _read(
+        self, region: str, stack: str | None, names: Sequence[str] = ()
+    ) -> list[LiveResource]:
+        client = rds(self.clients, region)
+        groups = [
+            g
+            for g in paged(client, "describe_db_parameter_groups", "DBParameterGroups")
+            # AWS's defaults ("default.mysql8.0") are never a stack's: names with dots are
+            # AWS's own, so they are skipped without a tag read.
+            if not str(g["DBParameterGroupName"]).startswith("default.")
+            and (not names or g["DBParameterGroupName"] in names)
+        ]
+        owned = owned_groups(client, groups, "DBParameterGroupArn", stack)
+        parameters = read_each(
+            [g["DBParameterGroupName"] for g, _ in owned], lambda n: user_parameters(client, n)
+        )
+        result = []
+        for (group, tags), values in zip(owned, parameters, strict=True):
+            if values is None:
+                continue  # deleted since it was listed
+            user, logical_id = split_tags(tags)
+            name = str(group["DBParameterGroupName"])
+            properties = {
+                "name": name,
+                "family": group.get("DBParameterGroupFamily"),
+                "description": group.get("Description", ""),
+                "parameters": values,
+                "tags": user,
+                "id": name,
+                "arn": group.get("DBParameterGroupArn"),
+            }
+            result.append(LiveResource(self.rtype.name, name, region, properties, logical_id))
+        return result
+
+    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
+        return self._read(region, stack)
+
+    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
+        if not physical_ids:
+            return {}
+        return {live.physical_id: live for live in self._read(region, None, physical_ids)}
+
+    def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
+        client = rds(self.clients, ctx.region)
+        name = props["name"]
+        try:
+            client.create_db_parameter_group(
+                DBParameterGroupName=name,
+                DBParameterGroupFamily=props["family"],
+                Description=props["description"],
+                Tags=aws_tags({**props["tags"], **ctx.ownership_tags()}),
+            )
+        except ClientError as error:
+            if not has_code(error, "DBParameterGroupAlreadyExists"):
+                raise
+            found = self._read(ctx.region, ctx.stack, [name])
+            if not found or found[0].logical_id != ctx.logical_id:
+                raise ProviderError(
+                    f"a DB parameter group named '{name}' already exists in {ctx.region} and "
+                    "this stack does not own it",
+                    code="DBParameterGroupAlreadyExists",
+                    hint="give this group another name, or delete the existing one if it is a "
+                    "leftover",
+                    address=ctx.address,
+                ) from error
+        self._set(ctx, client, name, props["parameters"], {})
+        return self.read_after_write(ctx, name)
+
+    def update(
+        self,
+        ctx: ResourceContext,
+        live: LiveResource,
+        props: dict[str, Any],
+        changes: Sequence[PropertyChange],
+    ) -> LiveResource:
+        client = rds(self.clients, ctx.region)
+        name = live.physical_id
+        if any(change.path == "parameters" for change in changes):
+            # What is set now, not as planned, decides what to change and reset.
+            current = user_parameters(client, name) or {}
+            self._set(ctx, client, name, props["parameters"], current)
+        arn = str(live.properties["arn"])
+        tags = tag_map(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
+        sync_tags(client, arn, {**props["tags"], **ctx.ownership_tags()}, tags)
+        return self.read_after_write(ctx, name)
+
+    def _set(
+        self,
+        ctx: ResourceContext,
+        client: RetryingClient,
+        name: str,
+        desired: dict[str, str],
+        current: dict[str, str],
+    ) -> None:
+        changed = [
+            {"ParameterName": k, "ParameterValue": v}
+            for k, v in sorted(desired.items())
+            if current.get(k) != v
+        ]
+        removed = [{"ParameterName": k} for k in sorted(current) if k not in desired]
+
+        def modify(batch: list[dict[str, str]]) -> object:
+            return client.modify_db_parameter_group(DBParameterGroupName=name, Parameters=batch)
+
+        def reset(batch: list[dict[str, str]]) -> object:
+            return client.reset_db_parameter_group(DBParameterGroupName=name, Parameters=batch)
+
+        for batch in _batches(changed):
+            _apply(ctx, modify, batch)
+        for batch in _batches(removed):
+            _apply(ctx, reset, batch)
+
+    def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
+        client = rds(self.clients, ctx.region)
+        name = live.physical_id
+        try:
+            # A database deleted moments ago may still count as using the group.
+            retry_while(
+                lambda: self.ignore_not_found(
+                    lambda: client.delete_db_parameter_group(DBParameterGroupName=name)
+                ),
+                codes={_IN_USE},
+                deadline=ctx.timing.dependency_deadline,
+                timing=ctx.timing,
+                events=ctx.events,
+                operation="rds.DeleteDBParameterGroup",
+            )
+        except ClientError as error:
+            if error_code(error) == _IN_USE:
+                raise ProviderError(
+                    f"DB parameter group {name} is still used by a database",
+                    code=_IN_USE,
+                    hint="delete the DB instances using it, or point them at another group, "
+                    "first (ones outside this stack too)",
+                    address=ctx.address,
+                ) from error
+            raise
+
+
+def _apply(
+    ctx: ResourceContext,
+    call: Callable[[list[dict[str, str]]], object],
+    batch: list[dict[str, str]],
+) -> None:
+    """Send a batch with `immediate`; if AWS refuses it for a static parameter, send each
+    parameter alone, static ones with `pending-reboot` (applied at the next reboot)."""
+    try:
+        call([{**p, "ApplyMethod": "immediate"} for p in batch])
+        return
+    except ClientError as error:
+        if not (
+            has_code(error, "InvalidParameterCombination", "InvalidParameterValue")
+            and _STATIC in str(error)
+        ):
+            raise _named(error, ctx) from error
+    for parameter in batch:
+        try:
+            call([{**parameter, "ApplyMethod": "immediate"}])
+        except ClientError as error:
+            if _STATIC not in str(error):
+                raise _named(error, ctx) from error
+            call([{**parameter, "ApplyMethod": "pending-reboot"}])
+
+
+def _named(error: BaseException, ctx: ResourceContext) -> BaseException:
+    """An unknown or not modifiable parameter: AWS's message names it."""
+    if isinstance(error, ClientError) and has_code(
+        error, "InvalidParameterValue", "InvalidParameterCombination"
+    ):
+        details = error.response.get("Error", {})
+        return ProviderError(
+            f"RDS refused a parameter: {details.get('Message', error)}",
+            code=str(details.get("Code", "")),
+            hint="check the parameter's name and allowed values for this family "
+            "(aws rds describe-engine-default-parameters --db-parameter-group-family ...)",
+            address=ctx.address,
+        )
+    return error

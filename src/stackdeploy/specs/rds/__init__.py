@@ -1,0 +1,2 @@
+"""Amazon RDS resource types: DB subnet groups, parameter groups, DB instances and their read
+replicas (MariaDB, MySQL and PostgreSQL)."""

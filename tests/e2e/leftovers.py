@@ -94,4 +94,75 @@ def owned_resources(endpoint: str, stack: str, region: str = "us-west-2") -> dic
             )
         ],
     }
+    kms, dynamodb = client("kms"), client("dynamodb")
+    found["kms_key"] = [  # a key pending deletion is gone as far as a stack is concerned
+        key["KeyId"]
+        for key in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+        and _tagged(
+            [
+                {"Key": t["TagKey"], "Value": t["TagValue"]}
+                for t in kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]
+            ],
+            stack,
+        )
+    ]
+    found["dynamodb_table"] = [
+        name
+        for name in dynamodb.list_tables()["TableNames"]
+        if _tagged(
+            dynamodb.list_tags_of_resource(
+                ResourceArn=dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            )["Tags"],
+            stack,
+        )
+    ]
+    s3 = client("s3")
+
+    def bucket_tags(name: str) -> list[dict[str, str]]:
+        try:
+            return list(s3.get_bucket_tagging(Bucket=name)["TagSet"])
+        except s3.exceptions.ClientError:  # NoSuchTagSet: no tags at all
+            return []
+
+    # ListBuckets is global: buckets of every region, whatever `region` is.
+    found["s3_bucket"] = [
+        b["Name"] for b in s3.list_buckets()["Buckets"] if _tagged(bucket_tags(b["Name"]), stack)
+    ]
+    rds = client("rds")
+
+    def rds_tagged(arn: str) -> bool:
+        return _tagged(rds.list_tags_for_resource(ResourceName=arn)["TagList"], stack)
+
+    found["db_instance"] = [  # replicas too; a deleting one is gone as far as a stack is concerned
+        db["DBInstanceIdentifier"]
+        for db in rds.describe_db_instances()["DBInstances"]
+        if db.get("DBInstanceStatus") != "deleting" and _tagged(db.get("TagList"), stack)
+    ]
+    found["db_subnet_group"] = [
+        g["DBSubnetGroupName"]
+        for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
+        if rds_tagged(g["DBSubnetGroupArn"])
+    ]
+    found["db_parameter_group"] = [
+        g["DBParameterGroupName"]
+        for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+        if not g["DBParameterGroupName"].startswith("default.")
+        and rds_tagged(g["DBParameterGroupArn"])
+    ]
+    # Generated master passwords: a secret or a SecureString parameter, tagged as the stack's.
+    found["db_password_secret"] = [
+        s["Name"]
+        for s in client("secretsmanager").list_secrets()["SecretList"]
+        if _tagged(s.get("Tags"), stack)
+    ]
+    ssm = client("ssm")
+    found["db_password_parameter"] = [
+        p["Name"]
+        for p in ssm.describe_parameters()["Parameters"]
+        if _tagged(
+            ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=p["Name"])["TagList"],
+            stack,
+        )
+    ]
     return {kind: ids for kind, ids in found.items() if ids}

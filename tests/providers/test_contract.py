@@ -14,12 +14,16 @@ from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.registry import PROVIDER_CLASSES
 from tests.providers.cases_autoscaling import CASES as AUTOSCALING_CASES
 from tests.providers.cases_compute import CASES as COMPUTE_CASES
+from tests.providers.cases_dynamodb import CASES as DYNAMODB_CASES
 from tests.providers.cases_ec2 import CASES as EC2_CASES
 from tests.providers.cases_ec2_gateways import CASES as GATEWAY_CASES
 from tests.providers.cases_ec2_routing import CASES as ROUTING_CASES
 from tests.providers.cases_elb import CASES as ELB_CASES
 from tests.providers.cases_elbv2 import CASES as ELBV2_CASES
 from tests.providers.cases_iam import CASES as IAM_CASES
+from tests.providers.cases_kms import CASES as KMS_CASES
+from tests.providers.cases_rds import CASES as RDS_CASES
+from tests.providers.cases_s3 import CASES as S3_CASES
 from tests.providers.harness import REGION, STACK, ContractRun
 
 CASES = (
@@ -31,6 +35,10 @@ CASES = (
     + AUTOSCALING_CASES
     + ELB_CASES
     + ELBV2_CASES
+    + KMS_CASES
+    + DYNAMODB_CASES
+    + RDS_CASES
+    + S3_CASES
 )
 IDS = [case.id for case in CASES]
 

@@ -25,6 +25,14 @@ Modules:
     ec2_pending.py       new VPCs and subnets are pending on their first describe
     ec2_dependencies.py  DeleteSubnet, DeleteSecurityGroup, ReleaseAddress, DetachInternetGateway
     ec2_lookups.py       reads of moto's real state, looking past moto's leftovers
+    compute.py           EC2 instances: pending, status checks, stop/start, profiles, 16 KB
+    autoscaling.py       Auto Scaling groups: sizes, pending instances, scale-in, deletes
+    elb.py, elbv2.py     load balancers: provisioning, held subnets/groups, interface release
+    iam.py               IAM names, trust policies, propagation to instance profiles
+    rds.py, rds_groups.py  RDS: creating/backing-up/modifying/deleting, groups in use, replicas
+    s3.py                S3: names, regions, defaults, versioning and replication rules
+    dynamodb.py          DynamoDB: CREATING/UPDATING tables and indexes, one index at a time
+    kms.py               KMS: deletion windows, pending deletion, disabled keys, propagation
     families.py          DEFAULT_FAMILIES: what StrictAws installs unless told otherwise
     fixtures.py          the strict_aws pytest fixture
 

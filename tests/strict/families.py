@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.strict import autoscaling, compute, ec2, elb, elbv2, faults, iam
+from tests.strict import (
+    autoscaling,
+    compute,
+    dynamodb,
+    ec2,
+    elb,
+    elbv2,
+    faults,
+    iam,
+    kms,
+    rds,
+    s3,
+)
 from tests.strict.core import Family
 
 DEFAULT_FAMILIES: tuple[Family, ...] = (
@@ -13,4 +25,8 @@ DEFAULT_FAMILIES: tuple[Family, ...] = (
     elbv2.register,
     iam.register,
     compute.register,
+    kms.register,
+    dynamodb.register,
+    s3.register,
+    rds.register,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.providers.autoscaling.group import AutoScalingGroupProvider
 from stackdeploy.providers.base import Provider
+from stackdeploy.providers.dynamodb.table import DynamoDbTableProvider
 from stackdeploy.providers.ec2.eip import EipProvider
 from stackdeploy.providers.ec2.instance import InstanceProvider
 from stackdeploy.providers.ec2.internet_gateway import InternetGatewayProvider
@@ -22,6 +23,12 @@ from stackdeploy.providers.elbv2.load_balancer import LoadBalancerProvider
 from stackdeploy.providers.elbv2.target_group import TargetGroupProvider
 from stackdeploy.providers.iam.instance_profile import InstanceProfileProvider
 from stackdeploy.providers.iam.role import RoleProvider
+from stackdeploy.providers.kms.key import KmsKeyProvider
+from stackdeploy.providers.rds.db_instance import DbInstanceProvider
+from stackdeploy.providers.rds.db_replica import DbReplicaProvider
+from stackdeploy.providers.rds.parameter_group import DbParameterGroupProvider
+from stackdeploy.providers.rds.subnet_group import DbSubnetGroupProvider
+from stackdeploy.providers.s3.bucket import BucketProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     cls.rtype.name: cls
@@ -44,6 +51,13 @@ PROVIDER_CLASSES: dict[str, type[Provider]] = {
         RoleProvider,
         InstanceProfileProvider,
         KeyPairProvider,
+        KmsKeyProvider,
+        DynamoDbTableProvider,
+        BucketProvider,
+        DbSubnetGroupProvider,
+        DbParameterGroupProvider,
+        DbInstanceProvider,
+        DbReplicaProvider,
     )
 }
 

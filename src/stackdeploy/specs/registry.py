@@ -6,6 +6,7 @@ import difflib
 
 from stackdeploy.specs.autoscaling.group import AUTOSCALING_GROUP
 from stackdeploy.specs.base import ResourceType
+from stackdeploy.specs.dynamodb.table import DYNAMODB_TABLE
 from stackdeploy.specs.ec2.eip import EIP
 from stackdeploy.specs.ec2.instance import INSTANCE
 from stackdeploy.specs.ec2.internet_gateway import INTERNET_GATEWAY
@@ -23,6 +24,12 @@ from stackdeploy.specs.elbv2.load_balancer import LOAD_BALANCER as APPLICATION_L
 from stackdeploy.specs.elbv2.target_group import TARGET_GROUP as ALB_TARGET_GROUP
 from stackdeploy.specs.iam.instance_profile import INSTANCE_PROFILE
 from stackdeploy.specs.iam.role import ROLE
+from stackdeploy.specs.kms.key import KMS_KEY
+from stackdeploy.specs.rds.db_instance import DB_INSTANCE
+from stackdeploy.specs.rds.db_replica import DB_REPLICA
+from stackdeploy.specs.rds.parameter_group import DB_PARAMETER_GROUP
+from stackdeploy.specs.rds.subnet_group import DB_SUBNET_GROUP
+from stackdeploy.specs.s3.bucket import BUCKET as S3_BUCKET
 
 RESOURCE_TYPES: dict[str, ResourceType] = {
     t.name: t
@@ -45,6 +52,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ROLE,
         INSTANCE_PROFILE,
         KEY_PAIR,
+        KMS_KEY,
+        DYNAMODB_TABLE,
+        S3_BUCKET,
+        DB_SUBNET_GROUP,
+        DB_PARAMETER_GROUP,
+        DB_INSTANCE,
+        DB_REPLICA,
     )
 }
 

@@ -24,6 +24,7 @@ class Edit:
     expected: dict[str, str]  # address -> action, for every resource that is not a no-op
     variables: list[str] = field(default_factory=list)
     replace: tuple[str, str] | None = None
+    revision: str | None = None  # the next revision of the stack file replaces it whole
 
 
 @dataclass
@@ -154,6 +155,86 @@ SCENARIOS = [
             ),
         ],
     ),
+    Scenario(
+        "stacks/dynamodb-users.yaml",
+        "devassoc-users",
+        [
+            Edit(
+                "the file's second revision adds a GSI: an update in place, not a replacement",
+                {"users": "update"},
+                revision="stacks/dynamodb-users-v2.yaml",
+            ),
+            Edit(
+                "more capacity is an update in place",
+                {"users": "update"},
+                variables=["capacity=10"],
+            ),
+            Edit(
+                "a local secondary index exists only from creation: the table is replaced",
+                {"users": "replace"},
+                variables=["capacity=10"],
+                replace=(
+                    "      point_in_time_recovery: true\n",
+                    "      point_in_time_recovery: true\n      local_secondary_indexes:\n"
+                    "        - {name: by-signup, range_key: signup_date}\n",
+                ),
+            ),
+        ],
+    ),
+    Scenario(
+        "stacks/rds-mariadb.yaml",
+        "devassoc-rds",
+        [
+            Edit(
+                "a bigger class and more storage are a modification in place",
+                {"db": "update"},
+                variables=["instance_class=db.t3.small", "storage_gb=30"],
+            ),
+            Edit(
+                "less storage cannot be done in place: the database is replaced",
+                {"db": "replace"},
+                variables=["instance_class=db.t3.small", "storage_gb=25"],
+            ),
+        ],
+    ),
+    Scenario(
+        "stacks/s3-storage.yaml",
+        "devassoc-storage",
+        [
+            Edit(
+                "a later transition to STANDARD_IA is a lifecycle update in place",
+                {"data": "update"},
+                variables=["ia_after_days=45"],
+            ),
+            Edit(
+                "a renamed replica is a new bucket; replication and the role follow in place",
+                {"replica": "replace", "data": "update", "replication_role": "update"},
+                variables=["ia_after_days=45"],
+                replace=("-replica-${aws:account_id}", "-copy-${aws:account_id}"),
+            ),
+        ],
+    ),
+    Scenario(
+        "stacks/three-tier.yaml",
+        "devassoc-three-tier",
+        [
+            Edit(
+                "more web instances and a bigger database class, both in place",
+                {"web_group": "update", "db": "update"},
+                variables=["capacity=3", "db_class=db.t3.small"],
+            ),
+            Edit(
+                "another partition key replaces the sessions table; the role's policy names its "
+                "new ARN in place (the user data names the table, whose name is unchanged)",
+                {"sessions": "replace", "web_role": "update"},
+                variables=["capacity=3", "db_class=db.t3.small"],
+                replace=(
+                    "hash_key: session_id\n      attributes: {session_id: S}",
+                    "hash_key: sid\n      attributes: {sid: S}",
+                ),
+            ),
+        ],
+    ),
 ]
 
 
@@ -162,6 +243,7 @@ REFUSALS = ("DependencyViolation", "AuthFailure", "InvalidIPAddress.InUse", "Res
 
 def test_every_stack_has_a_scenario() -> None:
     covered = {scenario.file for scenario in SCENARIOS}
+    covered |= {edit.revision for scenario in SCENARIOS for edit in scenario.edits if edit.revision}
     assert {f"stacks/{p.name}" for p in (REPO / "stacks").glob("*.yaml")} <= covered
 
 
@@ -188,6 +270,8 @@ def test_stack_lifecycle(
     assert cli("plan", str(stack_file), "--detailed-exitcode").code == 0
 
     for edit in scenario.edits:
+        if edit.revision:
+            stack_file.write_text((workdir / edit.revision).read_text())
         if edit.replace:
             old, new = edit.replace
             text = stack_file.read_text()

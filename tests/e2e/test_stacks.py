@@ -25,6 +25,7 @@ class Edit:
     variables: list[str] = field(default_factory=list)
     replace: tuple[str, str] | None = None
     revision: str | None = None  # the next revision of the stack file replaces it whole
+    says: tuple[str, ...] = ()  # what the text plan must tell the user about the change
 
 
 @dataclass
@@ -172,6 +173,10 @@ SCENARIOS = [
             Edit(
                 "a local secondary index exists only from creation: the table is replaced",
                 {"users": "replace"},
+                says=(
+                    "local secondary indexes can only be defined when a table is created",
+                    "WARNING: replacing a table deletes it with every item in it",
+                ),
                 variables=["capacity=10"],
                 replace=(
                     "      point_in_time_recovery: true\n",
@@ -193,6 +198,7 @@ SCENARIOS = [
             Edit(
                 "less storage cannot be done in place: the database is replaced",
                 {"db": "replace"},
+                says=("WARNING: replacing a database loses its data unless a snapshot is taken",),
                 variables=["instance_class=db.t3.small", "storage_gb=25"],
             ),
         ],
@@ -280,6 +286,10 @@ def test_stack_lifecycle(
         planned = cli("plan", str(stack_file), "--json", *_args(edit))
         assert planned.code == 0, planned.stderr
         assert planned.actions() == edit.expected, edit.description
+        if edit.says:
+            text = cli("plan", str(stack_file), *_args(edit)).stdout
+            missing = [said for said in edit.says if said not in text]
+            assert not missing, f"the plan does not say {missing}:\n{text}"
         changed = cli("apply", str(stack_file), "--auto-approve", *_args(edit))
         assert changed.code == 0, changed.stderr
         settled = cli("plan", str(stack_file), "--detailed-exitcode", *_args(edit))

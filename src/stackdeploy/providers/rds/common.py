@@ -13,8 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from stackdeploy.aws.errors import is_not_found
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws.errors import error_code, is_not_found
 from stackdeploy.aws.session import ClientFactory, RetryingClient
+from stackdeploy.aws.waiters import retry_while
+from stackdeploy.errors import ProviderError
+from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
 
 AwsTags = list[dict[str, str]]
@@ -117,3 +122,31 @@ def arn_region(arn: str) -> str | None:
     """The region of an ARN (arn:aws:rds:<region>:...), None for anything else."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def delete_group(
+    provider: Provider,
+    ctx: ResourceContext,
+    *,
+    delete: Callable[[], object],
+    in_use_code: str,
+    operation: str,
+    in_use: str,
+    hint: str,
+) -> None:
+    """Delete a subnet or parameter group, retrying while a database deleted moments ago
+    still counts as using it; gone already is success; still used at the deadline is a
+    ProviderError saying `in_use`, with `hint`."""
+    try:
+        retry_while(
+            lambda: provider.ignore_not_found(delete),
+            codes={in_use_code},
+            deadline=ctx.timing.dependency_deadline,
+            timing=ctx.timing,
+            events=ctx.events,
+            operation=operation,
+        )
+    except ClientError as error:
+        if error_code(error) == in_use_code:
+            raise ProviderError(in_use, code=in_use_code, hint=hint, address=ctx.address) from error
+        raise

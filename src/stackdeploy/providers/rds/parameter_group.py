@@ -14,9 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stackdeploy.aws.errors import error_code, has_code
+from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
@@ -24,6 +23,7 @@ from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.rds.common import (
     aws_tags,
+    delete_group,
     owned_groups,
     paged,
     rds,
@@ -176,28 +176,16 @@ class DbParameterGroupProvider(Provider):
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = rds(self.clients, ctx.region)
         name = live.physical_id
-        try:
-            # A database deleted moments ago may still count as using the group.
-            retry_while(
-                lambda: self.ignore_not_found(
-                    lambda: client.delete_db_parameter_group(DBParameterGroupName=name)
-                ),
-                codes={_IN_USE},
-                deadline=ctx.timing.dependency_deadline,
-                timing=ctx.timing,
-                events=ctx.events,
-                operation="rds.DeleteDBParameterGroup",
-            )
-        except ClientError as error:
-            if error_code(error) == _IN_USE:
-                raise ProviderError(
-                    f"DB parameter group {name} is still used by a database",
-                    code=_IN_USE,
-                    hint="delete the DB instances using it, or point them at another group, "
-                    "first (ones outside this stack too)",
-                    address=ctx.address,
-                ) from error
-            raise
+        delete_group(
+            self,
+            ctx,
+            delete=lambda: client.delete_db_parameter_group(DBParameterGroupName=name),
+            in_use_code=_IN_USE,
+            operation="rds.DeleteDBParameterGroup",
+            in_use=f"DB parameter group {name} is still used by a database",
+            hint="delete the DB instances using it, or point them at another group, first "
+            "(ones outside this stack too)",
+        )
 
 
 def _apply(

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stackdeploy.aws.errors import error_code, has_code
+from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
@@ -18,6 +18,7 @@ from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.rds.common import (
     AwsTags,
     aws_tags,
+    delete_group,
     owned_groups,
     paged,
     rds,
@@ -141,28 +142,15 @@ class DbSubnetGroupProvider(Provider):
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = rds(self.clients, ctx.region)
         name = live.physical_id
-        try:
-            # A database deleted moments ago can hold its subnet group a little longer.
-            retry_while(
-                lambda: self.ignore_not_found(
-                    lambda: client.delete_db_subnet_group(DBSubnetGroupName=name)
-                ),
-                codes={_IN_USE},
-                deadline=ctx.timing.dependency_deadline,
-                timing=ctx.timing,
-                events=ctx.events,
-                operation="rds.DeleteDBSubnetGroup",
-            )
-        except ClientError as error:
-            if error_code(error) == _IN_USE:
-                raise ProviderError(
-                    f"DB subnet group {name} is still used by a database",
-                    code=_IN_USE,
-                    hint="delete (or move) the DB instances in it first, ones outside this "
-                    "stack too",
-                    address=ctx.address,
-                ) from error
-            raise
+        delete_group(
+            self,
+            ctx,
+            delete=lambda: client.delete_db_subnet_group(DBSubnetGroupName=name),
+            in_use_code=_IN_USE,
+            operation="rds.DeleteDBSubnetGroup",
+            in_use=f"DB subnet group {name} is still used by a database",
+            hint="delete (or move) the DB instances in it first, ones outside this stack too",
+        )
 
 
 def _refusal(error: BaseException, ctx: ResourceContext) -> BaseException:

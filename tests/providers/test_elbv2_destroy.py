@@ -6,18 +6,14 @@ which then wait for its network interfaces to be released)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
 
-from stackdeploy.cli.main import main
-from tests.conftest import FAST, REGION
+from tests.conftest import REGION
+from tests.providers.conftest import Run
 from tests.strict import StrictAws
-from tests.strict.fixtures import strict_aws
-
-__all__ = ["strict_aws"]  # the fixture, used by name below
 
 STACK = """\
 stack: alb-teardown
@@ -65,29 +61,6 @@ resources:
 outputs:
   url: http://${alb.dns_name}/
 """
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def deploy(
-    aws: str,
-    strict_aws: StrictAws,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Run:
-    monkeypatch.setattr("stackdeploy.cli.runtime.TIMING", FAST)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        extra = ["--endpoint-url", aws, "--state-dir", str(tmp_path / "state"), "--no-color"]
-        code = main([*args, *extra])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _write(tmp_path: Path, *, priority: int = 10, protected: bool = False) -> str:

@@ -7,20 +7,16 @@ subnet group, parameter group and security group; deletion protection stops a de
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from stackdeploy.cli.main import main
-from tests.conftest import FAST, REGION
+from tests.conftest import REGION
 from tests.e2e.leftovers import owned_resources
+from tests.providers.conftest import Run
 from tests.strict import StrictAws
-from tests.strict.fixtures import strict_aws
-
-__all__ = ["strict_aws"]  # the fixture, used by name below
 
 PASSWORD = "Sup3r-secret_pw!"  # what must never be seen outside AWS
 STACK = """\
@@ -70,29 +66,10 @@ outputs:
   replica: ${replica.address}
 """
 
-Run = Callable[..., tuple[int, str, str]]
 
-
-@pytest.fixture
-def deploy(
-    aws: str,
-    strict_aws: StrictAws,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Run:
-    monkeypatch.setattr("stackdeploy.cli.runtime.TIMING", FAST)
+@pytest.fixture(autouse=True)
+def _password_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_PASSWORD", PASSWORD)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        extra = ["--endpoint-url", aws, "--state-dir", str(tmp_path / "state"), "--no-color"]
-        code = main([*args, *extra])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _write(

@@ -7,20 +7,15 @@ bucket that still holds objects until force_destroy is on."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from stackdeploy.cli.main import main
-from tests.conftest import FAST
 from tests.e2e.leftovers import owned_resources
+from tests.providers.conftest import Run
 from tests.strict import StrictAws
-from tests.strict.fixtures import strict_aws
-
-__all__ = ["strict_aws"]  # the fixture, used by name below
 
 ACCOUNT = "123456789012"  # moto's
 SOURCE = f"replicated-source-{ACCOUNT}"
@@ -60,29 +55,6 @@ outputs:
   source: ${source.name}
   replica_arn: ${replica.arn}
 """
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def deploy(
-    aws: str,
-    strict_aws: StrictAws,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Run:
-    monkeypatch.setattr("stackdeploy.cli.runtime.TIMING", FAST)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        extra = ["--endpoint-url", aws, "--state-dir", str(tmp_path / "state"), "--no-color"]
-        code = main([*args, *extra])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _write(tmp_path: Path, *, force_destroy: bool) -> str:

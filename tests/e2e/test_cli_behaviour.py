@@ -83,6 +83,15 @@ def test_detailed_exitcode_and_outputs(cli: Cli, workdir: Path) -> None:
     assert json.loads(outputs.stdout)["vpc_id"].startswith("vpc-")
 
 
+def test_values_print_as_they_are(cli: Cli, workdir: Path) -> None:
+    """ARNs hold ":secret:" and scripts hold brackets: neither is read as rich markup/emoji."""
+    literal = "arn:aws:secretsmanager:us-west-2:1:secret:db-x [bold]kept[/bold]"
+    stack = write(workdir, NETWORK + f'outputs:\n  secret: "{literal}"\n')
+    applied = cli("apply", stack, "--auto-approve")
+    assert f'secret = "{literal}"' in applied.stdout
+    assert f'secret = "{literal}"' in cli("output", stack).stdout
+
+
 def test_a_failure_skips_only_its_dependents_and_a_rerun_converges(
     cli: Cli, workdir: Path, aws: str
 ) -> None:

@@ -156,7 +156,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def error_console(options: GlobalOptions | None = None) -> Console:
     no_color = bool(options and options.no_color)
-    return Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    return Console(
+        stderr=True, no_color=no_color, highlight=False, soft_wrap=True, markup=False, emoji=False
+    )
 
 
 def print_error(error: DeployError, console: Console) -> None:

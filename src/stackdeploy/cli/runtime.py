@@ -23,12 +23,23 @@ from stackdeploy.model.stack import Stack
 TIMING: Timing = DEFAULT_TIMING
 
 
+# Consoles print values from stack files and AWS (ARNs hold ":secret:", user data holds
+# brackets): no rich markup or emoji codes are interpreted; styles are applied explicitly.
 def output_console(options: GlobalOptions) -> Console:
-    return Console(no_color=options.no_color, highlight=False, soft_wrap=True)
+    return Console(
+        no_color=options.no_color, highlight=False, soft_wrap=True, markup=False, emoji=False
+    )
 
 
 def progress_console(options: GlobalOptions) -> Console:
-    return Console(stderr=True, no_color=options.no_color, highlight=False, soft_wrap=True)
+    return Console(
+        stderr=True,
+        no_color=options.no_color,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+    )
 
 
 def fallback_region(options: GlobalOptions) -> str | None:
@@ -90,7 +101,9 @@ def confirm(console: Console, question: str) -> None:
             "confirmation needed, but stdin is not a terminal",
             hint="review the plan, then pass --auto-approve (or apply a saved plan file)",
         )
-    console.print(f"\n[bold]{question}[/bold]\n  Only 'yes' will be accepted.")
+    console.print()
+    console.print(question, style="bold")
+    console.print("  Only 'yes' will be accepted.")
     answer = console.input("  Enter a value: ")
     if answer.strip() != "yes":
         raise UserAbort("cancelled; nothing was changed")

@@ -17,9 +17,9 @@ def print_api_stats(ws: Workspace, console: Console) -> None:
     stats = ws.clients.stats
     total = sum(stats.calls.values())
     retries = sum(stats.retries.values())
-    console.print(f"[dim]AWS API calls: {total} ({retries} retries)[/dim]")
+    console.print(f"AWS API calls: {total} ({retries} retries)", style="dim")
     for operation, count in sorted(stats.calls.items()):
-        console.print(f"[dim]  {operation}: {count}[/dim]")
+        console.print(f"  {operation}: {count}", style="dim")
 
 
 def execute(ws: Workspace, run: PlannedRun, parallelism: int, console: Console) -> ApplyResult:

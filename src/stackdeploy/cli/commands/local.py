@@ -19,7 +19,7 @@ def start(port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1.")] =
 
     def body() -> None:
         info = emulator.start(port)
-        Console().print(
+        Console(markup=False, emoji=False).print(
             f"Local emulator running at {info.endpoint} (pid {info.pid}, log {info.log})"
         )
 
@@ -32,7 +32,9 @@ def stop() -> None:
 
     def body() -> None:
         info = emulator.stop()
-        Console().print("Local emulator stopped." if info else "Local emulator is not running.")
+        Console(markup=False, emoji=False).print(
+            "Local emulator stopped." if info else "Local emulator is not running."
+        )
 
     run_guarded(GlobalOptions(), body)
 
@@ -42,6 +44,10 @@ def status() -> None:
     """Say whether the emulator runs, and where. Exit 1 when it does not."""
     info = emulator.status()
     if info is None:
-        Console().print("Local emulator is not running. Start it with: deploy local start")
+        Console(markup=False, emoji=False).print(
+            "Local emulator is not running. Start it with: deploy local start"
+        )
         raise typer.Exit(1)
-    Console().print(f"Local emulator running at {info.endpoint} (pid {info.pid})")
+    Console(markup=False, emoji=False).print(
+        f"Local emulator running at {info.endpoint} (pid {info.pid})"
+    )

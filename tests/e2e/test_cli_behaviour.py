@@ -7,6 +7,7 @@ import os
 import socket
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.e2e.conftest import Cli
@@ -167,6 +168,32 @@ def test_a_held_lock_refuses_a_second_apply(cli: Cli, workdir: Path, aws: str) -
     assert result.code == 1
     assert "is locked by pid" in result.stderr
     assert owned_resources(aws, "behave") == {}
+
+
+def test_state_in_s3_is_shared_and_locked(cli: Cli, workdir: Path, aws: str) -> None:
+    """--state-bucket: the record lives in S3 (no local file), and a held lock refuses a run."""
+    s3 = boto3.client("s3", region_name="us-west-2", endpoint_url=aws)
+    s3.create_bucket(
+        Bucket="team-state", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
+    stack = write(workdir, NETWORK)
+    shared = ["--state-bucket", "team-state/ci"]
+    assert cli("apply", stack, "--auto-approve", *shared).code == 0
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="team-state")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("ci/state/behave/")  # the lock is gone
+    assert not list((workdir / "state").rglob("*.json"))
+    record = json.loads(s3.get_object(Bucket="team-state", Key=keys[0])["Body"].read())
+    assert set(record["resources"]) == {"vpc", "subnet", "web_sg"}
+
+    lock = keys[0].removesuffix(".json") + ".lock"
+    s3.put_object(Bucket="team-state", Key=lock, Body=b'{"host": "runner-7", "pid": 42}')
+    refused = cli("apply", stack, "--auto-approve", *shared)
+    assert refused.code == 1
+    assert "locked by pid 42 on runner-7" in refused.stderr
+    assert f"s3://team-state/{lock}" in refused.stderr
+    s3.delete_object(Bucket="team-state", Key=lock)
+    assert cli("plan", stack, "--detailed-exitcode", *shared).code == 0
+    assert cli("destroy", stack, "--auto-approve", *shared).code == 0
 
 
 def test_target_applies_only_the_target_and_what_it_needs(

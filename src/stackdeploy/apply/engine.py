@@ -13,7 +13,8 @@ from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
 from stackdeploy.discovery.refresh import discover
-from stackdeploy.discovery.state import StateRecord, StateStore, StateWriter
+from stackdeploy.discovery.state import StateBackend, StateRecord, StateStore, StateWriter
+from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.errors import DeployError, StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.model.live import LiveState
@@ -35,17 +36,27 @@ class Workspace:
     clients: ClientFactory
     state_dir: Path
     events: EventSink
+    # "bucket" or "bucket/prefix": state in S3, shared by a team or CI, instead of state_dir.
+    state_bucket: str | None = None
 
     def __post_init__(self) -> None:
         self.providers: dict[str, Provider] = make_providers(self.clients)
 
-    def store(self, stack: Stack) -> StateStore:
+    def store(self, stack: Stack) -> StateBackend:
+        account = self.clients.account_id()
+        if self.state_bucket:
+            bucket, _, prefix = self.state_bucket.partition("/")
+            return S3StateStore(
+                self.clients.client("s3", stack.region),
+                bucket,
+                prefix,
+                stack=stack.name,
+                account=account,
+                region=stack.region,
+                endpoint=self.clients.endpoint_url,
+            )
         return StateStore(
-            self.state_dir,
-            stack.name,
-            self.clients.account_id(),
-            stack.region,
-            self.clients.endpoint_url,
+            self.state_dir, stack.name, account, stack.region, self.clients.endpoint_url
         )
 
 
@@ -56,7 +67,7 @@ class PlannedRun:
     stack: Stack
     plan: Plan
     live: LiveState
-    store: StateStore
+    store: StateBackend
     record: StateRecord
 
 

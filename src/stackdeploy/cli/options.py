@@ -34,6 +34,7 @@ class GlobalOptions:
     var: list[str] = field(default_factory=list)
     var_file: list[Path] = field(default_factory=list)
     state_dir: Path | None = None
+    state_bucket: str | None = None
     debug: bool = False
     no_color: bool = False
 
@@ -107,6 +108,19 @@ COMMON_PARAMETERS = [
             list[Path] | None,
             typer.Option(
                 help="YAML file of variable values (repeatable).", rich_help_panel=INPUT_PANEL
+            ),
+        ],
+        None,
+    ),
+    _option(
+        "state_bucket",
+        Annotated[
+            str | None,
+            typer.Option(
+                envvar="STACKDEPLOY_STATE_BUCKET",
+                help="Keep state in this S3 bucket (BUCKET or BUCKET/PREFIX), locked with a "
+                "conditional write: for teams and CI. The bucket must exist.",
+                rich_help_panel=INPUT_PANEL,
             ),
         ],
         None,

@@ -91,7 +91,9 @@ def workspace(
         static_credentials=credentials,
         max_pool_connections=max(20, parallelism * 2),
     )
-    return Workspace(clients, options.state_dir or default_state_dir(), events)
+    return Workspace(
+        clients, options.state_dir or default_state_dir(), events, options.state_bucket
+    )
 
 
 def confirm(console: Console, question: str) -> None:

@@ -2,7 +2,8 @@
 
 It is a cache and an index, not the only truth: discovery by ownership tags rebuilds it, so
 losing the file never loses track of resources. Writes are atomic (temp file + rename) with
-mode 0600, and a lock file keeps two runs from writing the same stack at once.
+mode 0600, and a lock file keeps two runs from writing the same stack at once. Teams and CI
+keep it in S3 instead (state_s3.py), with the same layout and a conditional-write lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -56,15 +57,30 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")
 
 
+def state_key(stack: str, account: str, region: str, endpoint: str | None) -> str:
+    """`state/<stack>/<account>-<region>[@endpoint].json`: one record per target."""
+    suffix = f"@{_slug(endpoint.split('://')[-1])}" if endpoint else ""
+    return f"state/{stack}/{account}-{region}{suffix}.json"
+
+
+class StateBackend(Protocol):
+    """What keeps a stack's state record: a local file (StateStore) or an S3 object."""
+
+    def load(self) -> StateRecord: ...
+
+    def save(self, record: StateRecord) -> None: ...
+
+    def lock(self, command: str) -> contextlib.AbstractContextManager[None]: ...
+
+
 class StateStore:
-    """Where one stack's state lives for one account, region and endpoint."""
+    """Where one stack's state lives for one account, region and endpoint: a local file."""
 
     def __init__(
         self, directory: Path, stack: str, account: str, region: str, endpoint: str | None
     ) -> None:
         self.stack, self.account, self.region, self.endpoint = stack, account, region, endpoint
-        suffix = f"@{_slug(endpoint.split('://')[-1])}" if endpoint else ""
-        self.path = directory / "state" / stack / f"{account}-{region}{suffix}.json"
+        self.path = directory / state_key(stack, account, region, endpoint)
         self.lock_path = self.path.with_suffix(".lock")
 
     def load(self) -> StateRecord:
@@ -166,7 +182,7 @@ class StateStore:
 class StateWriter:
     """Thread-safe updates of one state record during an apply, saved after every change."""
 
-    def __init__(self, store: StateStore, record: StateRecord) -> None:
+    def __init__(self, store: StateBackend, record: StateRecord) -> None:
         self.store = store
         self.record = record
         self._lock = threading.Lock()

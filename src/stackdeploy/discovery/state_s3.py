@@ -1,0 +1,140 @@
+"""State in an S3 bucket, for teams and CI pipelines that share a stack's state.
+
+The record is one object per stack, account, region and endpoint (the same key layout as the
+local files), written with SSE-S3 encryption. The lock is a second object created with a
+conditional write (`If-None-Match: *`): S3 accepts it only if no lock exists, so two runners
+can never both hold it. A lock names its holder; one left by a crashed run is removed by hand
+(the error says which key), as there is no way to tell a crashed runner from a slow one on
+another machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from stackdeploy.aws.errors import error_code, is_not_found
+from stackdeploy.aws.session import RetryingClient
+from stackdeploy.discovery.state import STATE_VERSION, StateRecord, state_key
+from stackdeploy.errors import StateError
+
+_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
+
+
+class S3StateStore:
+    """Where one stack's state lives, in `bucket` under `prefix`."""
+
+    def __init__(
+        self,
+        s3: RetryingClient,
+        bucket: str,
+        prefix: str,
+        *,
+        stack: str,
+        account: str,
+        region: str,
+        endpoint: str | None,
+    ) -> None:
+        self.s3, self.bucket = s3, bucket
+        self.stack, self.account, self.region, self.endpoint = stack, account, region, endpoint
+        key = state_key(stack, account, region, endpoint)
+        self.key = f"{prefix.strip('/')}/{key}" if prefix.strip("/") else key
+        self.lock_key = self.key.removesuffix(".json") + ".lock"
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def load(self) -> StateRecord:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
+        except ClientError as error:
+            if is_not_found(error) or error_code(error) == "NoSuchKey":
+                return StateRecord(
+                    stack=self.stack,
+                    account=self.account,
+                    region=self.region,
+                    endpoint=self.endpoint,
+                )
+            raise StateError(f"cannot read state {self.location}: {error_code(error)}") from None
+        try:
+            record = StateRecord.model_validate_json(body)
+        except ValidationError:
+            raise StateError(
+                f"state {self.location} is corrupt",
+                hint="delete it: the next plan rebuilds it from the resources' ownership tags",
+            ) from None
+        if record.version > STATE_VERSION:
+            raise StateError(f"state {self.location} was written by a newer stackdeploy")
+        return record
+
+    def save(self, record: StateRecord) -> None:
+        record.serial += 1
+        record.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
+        # One PUT replaces the object whole: readers see the old record or the new one.
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=self.key,
+            Body=record.model_dump_json(indent=2).encode(),
+            ContentType="application/json",
+            ServerSideEncryption="AES256",
+        )
+
+    @contextlib.contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold the stack's lock for the duration of a command that may write state."""
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": command,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.lock_key,
+                Body=json.dumps(owner).encode(),
+                IfNoneMatch="*",
+                ServerSideEncryption="AES256",
+            )
+        except ClientError as error:
+            if error_code(error) in _TAKEN:
+                raise self._locked_error() from None
+            raise StateError(
+                f"cannot lock state in s3://{self.bucket}: {error_code(error)}",
+                hint="the bucket must exist and allow s3:PutObject and s3:DeleteObject",
+            ) from None
+        try:
+            yield
+        finally:
+            self.s3.delete_object(Bucket=self.bucket, Key=self.lock_key)
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.lock_key)["Body"].read()
+            data = json.loads(body)
+            return data if isinstance(data, dict) else {}
+        except (ClientError, ValueError):
+            return {}
+
+    def _locked_error(self) -> StateError:
+        holder = self._holder()
+        who = (
+            f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
+            f"since {holder.get('since')}"
+            if holder
+            else "another run"
+        )
+        return StateError(
+            f"stack {self.stack} is locked by {who}",
+            hint=f"wait for that run to finish; if it is gone, delete s3://{self.bucket}/"
+            f"{self.lock_key}",
+        )

@@ -234,6 +234,26 @@ def test_refused_type_change_starts_the_instance_again(run: ContractRun, aws: st
     assert _state(aws, created.physical_id) == "running"
 
 
+def test_the_root_volume_grows_and_changes_type_in_place(run: ContractRun, aws: str) -> None:
+    ctx, created = _create(run, root_volume={"size_gb": 12, "volume_type": "gp2"})
+    wanted = {"size_gb": 20, "volume_type": "gp3", "delete_on_termination": False}
+    updated = _update(run, created, ctx, root_volume=wanted)
+    assert updated.physical_id == created.physical_id  # the same instance, not a new one
+    assert updated.properties["root_volume"] == {**wanted, "encrypted": True}
+
+
+def test_a_smaller_or_differently_encrypted_root_volume_replaces_the_instance(
+    run: ContractRun,
+) -> None:
+    _, created = _create(run, root_volume={"size_gb": 12})
+    for smaller in ({"size_gb": 10}, {"size_gb": 12, "encrypted": False}):
+        raw = {**run.case.properties(run.prerequisites), "root_volume": smaller}
+        change = make_plan(run.stack_with(raw), run.live_state(created)).change("subject")
+        assert change.action is Action.REPLACE
+        assert change.replace_paths() == ["root_volume"]
+        assert "cannot shrink or change its encryption" in (change.changes[0].note or "")
+
+
 def test_tag_changes_reach_the_volumes(run: ContractRun, aws: str) -> None:
     ctx, created = _create(run)
     _update(run, created, ctx, tags={"Name": "api"})

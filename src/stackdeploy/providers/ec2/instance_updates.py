@@ -45,8 +45,45 @@ def update_instance(
             ec2.modify_instance_attribute(
                 InstanceId=instance_id, **{attribute: {"Value": props[name]}}
             )
+    if "root_volume" in changed:
+        modify_root_volume(ec2, instance_id, props["root_volume"])
     if "instance_type" in changed:
         change_type(ctx, ec2, instance_id, props["instance_type"])
+
+
+def modify_root_volume(ec2: RetryingClient, instance_id: str, wanted: Mapping[str, Any]) -> None:
+    """Grow the root volume or change its type (ModifyVolume, while the instance runs) and
+    its delete-on-termination flag; the differ replaces the instance for anything else."""
+    instance = describe_one(ec2, instance_id) or {}
+    root = instance.get("RootDeviceName")
+    mapping = next(
+        (m for m in instance.get("BlockDeviceMappings") or [] if m.get("DeviceName") == root),
+        None,
+    )
+    if mapping is None or not mapping.get("Ebs"):
+        raise ProviderError(
+            f"instance {instance_id} has no EBS root volume to modify",
+            hint="an instance-store root volume is fixed: replace the instance",
+        )
+    volume_id = mapping["Ebs"]["VolumeId"]
+    volume = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
+    request: dict[str, Any] = {}
+    if wanted["size_gb"] != volume.get("Size"):
+        request["Size"] = wanted["size_gb"]
+    if wanted["volume_type"] != volume.get("VolumeType"):
+        request["VolumeType"] = wanted["volume_type"]
+    if request:
+        ec2.modify_volume(VolumeId=volume_id, **request)
+    if wanted["delete_on_termination"] != mapping["Ebs"].get("DeleteOnTermination"):
+        ec2.modify_instance_attribute(
+            InstanceId=instance_id,
+            BlockDeviceMappings=[
+                {
+                    "DeviceName": root,
+                    "Ebs": {"DeleteOnTermination": wanted["delete_on_termination"]},
+                }
+            ],
+        )
 
 
 def sync_instance_tags(ec2: RetryingClient, instance_id: str, desired: Mapping[str, str]) -> None:

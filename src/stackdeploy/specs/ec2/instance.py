@@ -181,6 +181,17 @@ def _tag_room(stack: Stack) -> Iterator[Issue]:
             )
 
 
+def root_volume_needs_new_instance(before: Any, after: Any) -> bool:
+    """Growing the root volume or changing its type (or its delete-on-termination flag) is
+    done in place; shrinking it or changing its encryption needs a new instance."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return bool(before != after)  # unknown live volume, or a reference: be safe
+    shrinks = isinstance(after.get("size_gb"), int) and after["size_gb"] < (
+        before.get("size_gb") or 0
+    )
+    return shrinks or after.get("encrypted") != before.get("encrypted")
+
+
 def _delete_note(applied: dict[str, Any] | None) -> str | None:
     if not applied:
         return None
@@ -215,9 +226,9 @@ INSTANCE = ResourceType(
             "associate_public_ip_address",
             "private_ip_address",
             "user_data",
-            "root_volume",
         }
     ),
+    replace_when={"root_volume": root_volume_needs_new_instance},
     write_only=frozenset({"wait"}),
     unordered=frozenset({"security_group_ids"}),
     replace_notes={
@@ -227,9 +238,11 @@ INSTANCE = ResourceType(
         "associate_public_ip_address": "the public IPv4 choice is made at launch",
         "private_ip_address": "the primary private IPv4 is fixed at launch",
         "user_data": "user data runs only at first boot, so the instance is replaced",
-        "root_volume": "the root volume's settings are fixed at launch",
+        "root_volume": "a root volume cannot shrink or change its encryption in place",
     },
     update_notes={
+        "root_volume": "the volume grows or changes type while in use (ModifyVolume; AWS "
+        "allows one modification per volume every 6 hours); grow the file system after",
         "instance_type": "the instance is stopped and started: a short outage, and a new public IP",
         "iam_instance_profile": "the new role's credentials reach the instance within minutes",
     },

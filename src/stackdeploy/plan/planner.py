@@ -23,7 +23,7 @@ from stackdeploy.plan.names import (
     keep_generated_name,
 )
 from stackdeploy.plan.types import Action, Plan, PropertyChange, Reason, ResourceChange
-from stackdeploy.specs.base import ReplaceStrategy
+from stackdeploy.specs.base import ReplaceStrategy, ResourceType
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -173,24 +173,20 @@ def _plan_resource(
         change = ResourceChange(action=Action.CREATE, reasons=(reason,), **common)  # type: ignore[arg-type]
         return change, after_attributes(rtype, desired, None, recreated=True)
 
-    base = {**common, "physical_id": found.physical_id, "before": found.properties}
     generated = desired
     if found.type == resource.type:
         desired = keep_generated_name(rtype, resource, desired, found)
-        base["after"] = desired
+    base = {
+        **common,
+        "after": desired,
+        "physical_id": found.physical_id,
+        "before": found.properties,
+    }
     # Global services (IAM) are recorded in the stack's region whatever a resource says.
     moved = found.region != resource.region and not rtype.global_service
     if found.type != resource.type or moved:
-        if moved and rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
-            desired = alternate_generated_name(rtype, resource, generated, found)
-            base["after"] = desired
-        change = ResourceChange(
-            action=Action.REPLACE,
-            reasons=(Reason.TYPE_CHANGED if found.type != resource.type else Reason.MOVED,),
-            replace_strategy=rtype.replace_strategy,
-            notes=(rtype.replace_warning,) if rtype.replace_warning else (),
-            **base,  # type: ignore[arg-type]
-        )
+        reason = Reason.TYPE_CHANGED if found.type != resource.type else Reason.MOVED
+        change, desired = _replacement(rtype, resource, generated, found, base, reason, diff=False)
         return change, after_attributes(rtype, desired, None, recreated=True)
 
     changes = diff_properties(rtype, desired, found.properties)
@@ -200,22 +196,8 @@ def _plan_resource(
     forcing = [c for c in changes if c.forces_replacement]
     if forcing:
         only_unknowns = all(c.after is UNKNOWN for c in forcing)
-        if rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
-            # Both exist for a while: a generated name must take its other form.
-            desired = alternate_generated_name(rtype, resource, generated, found)
-            changes = explain_alternated(
-                rtype, resource, diff_properties(rtype, desired, found.properties)
-            )
-            base["after"] = desired
         reason = Reason.DEPENDENCY_REPLACED if only_unknowns else Reason.CANNOT_UPDATE
-        change = ResourceChange(
-            action=Action.REPLACE,
-            reasons=(reason,),
-            notes=(rtype.replace_warning,) if rtype.replace_warning else (),
-            changes=tuple(changes),
-            replace_strategy=rtype.replace_strategy,
-            **base,  # type: ignore[arg-type]
-        )
+        change, desired = _replacement(rtype, resource, generated, found, base, reason, diff=True)
         return change, after_attributes(rtype, desired, found.properties, recreated=True)
     reason = _update_reason(changes, prior.applied.get(resource.logical_id))
     change = ResourceChange(
@@ -225,6 +207,36 @@ def _plan_resource(
         **base,  # type: ignore[arg-type]
     )
     return change, after_attributes(rtype, desired, found.properties, recreated=False)
+
+
+def _replacement(
+    rtype: ResourceType,
+    resource: Resource,
+    generated: dict[str, Any],
+    found: LiveResource,
+    base: dict[str, Any],
+    reason: Reason,
+    *,
+    diff: bool,
+) -> tuple[ResourceChange, dict[str, Any]]:
+    """A replacement of `found`, and the properties its successor gets. When both exist for a
+    while (create before destroy), a generated name takes its other form (plan/names.py)."""
+    desired = base["after"]
+    alternates = rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE
+    if alternates:
+        desired = alternate_generated_name(rtype, resource, generated, found)
+    changes = diff_properties(rtype, desired, found.properties) if diff else []
+    if alternates:
+        changes = explain_alternated(rtype, resource, changes)
+    change = ResourceChange(
+        action=Action.REPLACE,
+        reasons=(reason,),
+        notes=(rtype.replace_warning,) if rtype.replace_warning else (),
+        changes=tuple(changes),
+        replace_strategy=rtype.replace_strategy,
+        **{**base, "after": desired},
+    )
+    return change, desired
 
 
 def _refused_update(stack: Stack, change: ResourceChange, found: LiveResource) -> list[ConfigError]:

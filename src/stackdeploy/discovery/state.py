@@ -63,6 +63,44 @@ def state_key(stack: str, account: str, region: str, endpoint: str | None) -> st
     return f"state/{stack}/{account}-{region}{suffix}.json"
 
 
+def parse_record(text: str | bytes, where: str) -> StateRecord:
+    """A stored state record, checked; `where` names it in errors."""
+    try:
+        record = StateRecord.model_validate_json(text)
+    except ValidationError:
+        raise StateError(
+            f"state {where} is corrupt",
+            hint="move it aside: the next plan rebuilds it from the resources' ownership tags",
+        ) from None
+    if record.version > STATE_VERSION:
+        raise StateError(f"state {where} was written by a newer stackdeploy")
+    return record
+
+
+def lock_owner(command: str) -> dict[str, Any]:
+    """What a lock says about its holder."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": command,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def locked_error(stack: str, holder: dict[str, Any], lock: str) -> StateError:
+    """The refusal when another run holds the lock at `lock`."""
+    who = (
+        f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
+        f"since {holder.get('since')}"
+        if holder
+        else "another run"
+    )
+    return StateError(
+        f"stack {stack} is locked by {who}",
+        hint=f"wait for that run to finish; if it is gone, delete {lock}",
+    )
+
+
 class StateBackend(Protocol):
     """What keeps a stack's state record: a local file (StateStore) or an S3 object."""
 
@@ -92,16 +130,7 @@ class StateStore:
             )
         except OSError as error:
             raise StateError(f"cannot read state {self.path}: {error.strerror}") from None
-        try:
-            record = StateRecord.model_validate_json(text)
-        except ValidationError:
-            raise StateError(
-                f"state file {self.path} is corrupt",
-                hint="move it aside: the next plan rebuilds it from the resources' ownership tags",
-            ) from None
-        if record.version > STATE_VERSION:
-            raise StateError(f"state {self.path} was written by a newer stackdeploy")
-        return record
+        return parse_record(text, str(self.path))
 
     def save(self, record: StateRecord) -> None:
         record.serial += 1
@@ -119,12 +148,7 @@ class StateStore:
     def lock(self, command: str) -> Iterator[None]:
         """Hold the stack's lock for the duration of a command that may write state."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        owner = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "command": command,
-            "since": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        owner = lock_owner(command)
         for _ in range(2):
             try:
                 descriptor = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -166,17 +190,7 @@ class StateStore:
         return False
 
     def _locked_error(self) -> StateError:
-        holder = self._holder()
-        who = (
-            f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
-            f"since {holder.get('since')}"
-            if holder
-            else "another run"
-        )
-        return StateError(
-            f"stack {self.stack} is locked by {who}",
-            hint=f"wait for that run to finish; if it is gone, delete {self.lock_path}",
-        )
+        return locked_error(self.stack, self._holder(), str(self.lock_path))
 
 
 class StateWriter:

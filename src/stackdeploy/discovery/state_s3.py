@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
 
 from stackdeploy.aws.errors import error_code, is_not_found
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.discovery.state import STATE_VERSION, StateRecord, state_key
+from stackdeploy.discovery.state import (
+    StateRecord,
+    lock_owner,
+    locked_error,
+    parse_record,
+    state_key,
+)
 from stackdeploy.errors import StateError
 
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
@@ -65,16 +68,7 @@ class S3StateStore:
                     endpoint=self.endpoint,
                 )
             raise StateError(f"cannot read state {self.location}: {error_code(error)}") from None
-        try:
-            record = StateRecord.model_validate_json(body)
-        except ValidationError:
-            raise StateError(
-                f"state {self.location} is corrupt",
-                hint="delete it: the next plan rebuilds it from the resources' ownership tags",
-            ) from None
-        if record.version > STATE_VERSION:
-            raise StateError(f"state {self.location} was written by a newer stackdeploy")
-        return record
+        return parse_record(body, self.location)
 
     def save(self, record: StateRecord) -> None:
         record.serial += 1
@@ -91,12 +85,7 @@ class S3StateStore:
     @contextlib.contextmanager
     def lock(self, command: str) -> Iterator[None]:
         """Hold the stack's lock for the duration of a command that may write state."""
-        owner = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "command": command,
-            "since": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        owner = lock_owner(command)
         try:
             self.s3.put_object(
                 Bucket=self.bucket,
@@ -126,15 +115,4 @@ class S3StateStore:
             return {}
 
     def _locked_error(self) -> StateError:
-        holder = self._holder()
-        who = (
-            f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
-            f"since {holder.get('since')}"
-            if holder
-            else "another run"
-        )
-        return StateError(
-            f"stack {self.stack} is locked by {who}",
-            hint=f"wait for that run to finish; if it is gone, delete s3://{self.bucket}/"
-            f"{self.lock_key}",
-        )
+        return locked_error(self.stack, self._holder(), f"s3://{self.bucket}/{self.lock_key}")

@@ -6,36 +6,24 @@ so these helpers list, batch and filter, and treat "not found" as absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import RetryingClient
+from stackdeploy.providers.elbv2.common import PAGE_SIZE, describe_tags, ignore_gone, paged
 from stackdeploy.specs.elb.parts import DEFAULT_INSTANCE_PROTOCOL, canonical_target
 
-PAGE_SIZE = 400  # DescribeLoadBalancers' maximum
-TAG_BATCH = 20  # DescribeTags takes at most 20 names per call
 Description = dict[str, Any]
 Tags = list[dict[str, str]]
-
-
-def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+_DESCRIBE = ("describe_load_balancers", "LoadBalancerDescriptions")
 
 
 def describe_all(elb: RetryingClient) -> list[Description]:
     """Every Classic Load Balancer in the client's region, all pages."""
-    found: list[Description] = elb.paginate(
-        "describe_load_balancers",
-        "LoadBalancerDescriptions",
-        input_token="Marker",
-        output_token="NextMarker",
-        PageSize=PAGE_SIZE,
-    )
-    return found
+    return paged(elb, *_DESCRIBE, PageSize=PAGE_SIZE)
 
 
 def describe_named(elb: RetryingClient, names: Sequence[str]) -> list[Description]:
@@ -44,14 +32,7 @@ def describe_named(elb: RetryingClient, names: Sequence[str]) -> list[Descriptio
     if not names:
         return []
     try:
-        found: list[Description] = elb.paginate(
-            "describe_load_balancers",
-            "LoadBalancerDescriptions",
-            input_token="Marker",
-            output_token="NextMarker",
-            LoadBalancerNames=list(names),
-        )
-        return found
+        return paged(elb, *_DESCRIBE, LoadBalancerNames=list(names))
     except ClientError as error:
         if not is_not_found(error):
             raise
@@ -61,38 +42,13 @@ def describe_named(elb: RetryingClient, names: Sequence[str]) -> list[Descriptio
 
 def tags_by_name(elb: RetryingClient, names: Sequence[str]) -> dict[str, Tags]:
     """Each load balancer's tags, 20 names per call; one deleted meanwhile is left out."""
-    found: dict[str, Tags] = {}
-    for batch in batches(sorted(set(names)), TAG_BATCH):
-        try:
-            descriptions = elb.describe_tags(LoadBalancerNames=batch)["TagDescriptions"]
-        except ClientError as error:
-            if not is_not_found(error):
-                raise
-            # One of them went away between the listing and now: ask one by one.
-            descriptions = [d for name in batch for d in _tags_of_one(elb, name)]
-        for description in descriptions:
-            found[description["LoadBalancerName"]] = list(description.get("Tags") or [])
-    return found
-
-
-def _tags_of_one(elb: RetryingClient, name: str) -> list[dict[str, Any]]:
-    try:
-        return list(elb.describe_tags(LoadBalancerNames=[name])["TagDescriptions"])
-    except ClientError as error:
-        if not is_not_found(error):
-            raise
-        return []
+    return describe_tags(elb, sorted(set(names)), "LoadBalancerNames", "LoadBalancerName")
 
 
 def attributes_of(elb: RetryingClient, name: str) -> dict[str, Any] | None:
     """The load balancer's attributes, or None when it no longer exists."""
-    try:
-        response = elb.describe_load_balancer_attributes(LoadBalancerName=name)
-    except ClientError as error:
-        if not is_not_found(error):
-            raise
-        return None
-    return dict(response["LoadBalancerAttributes"])
+    response = ignore_gone(elb.describe_load_balancer_attributes, LoadBalancerName=name)
+    return None if response is None else dict(response["LoadBalancerAttributes"])
 
 
 def listener_of(aws: dict[str, Any]) -> dict[str, Any]:

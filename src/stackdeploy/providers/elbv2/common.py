@@ -1,5 +1,6 @@
 """Helpers the ELB v2 providers share: paged reads, batched tag reads, ownership, ARNs, tag
-sync, attributes, and the action shape (spec <-> AWS) of listeners and rules.
+sync, attributes, and the action shape (spec <-> AWS) of listeners and rules. The Classic
+Load Balancer's reads (providers/elb/reads.py) use the paging and tag helpers too.
 
 ELB v2 has no tag filter on its describe calls, so the stack's resources are found by listing
 and reading tags in batches of 20 ARNs (DescribeTags' limit): two or three calls per type.
@@ -38,31 +39,33 @@ def paged(client: RetryingClient, method: str, key: str, **kwargs: Any) -> list[
     return items
 
 
-def describe_tags(client: RetryingClient, arns: Sequence[str]) -> dict[str, AwsTags]:
-    """Tags of each resource that still exists, by ARN, in batches of 20.
+def describe_tags(
+    client: RetryingClient,
+    ids: Sequence[str],
+    id_param: str = "ResourceArns",
+    id_key: str = "ResourceArn",
+) -> dict[str, AwsTags]:
+    """Tags of each resource that still exists, by ARN, in batches of 20. ELB v1 (Classic)
+    names its load balancers instead: id_param="LoadBalancerNames", id_key="LoadBalancerName".
 
     AWS fails a whole batch when one of its resources is gone (deleted since it was listed):
     that batch is then read one by one, and the gone ones are left out.
     """
+
+    def tags(batch: list[str]) -> dict[str, AwsTags]:
+        response = client.describe_tags(**{id_param: batch})
+        return {d[id_key]: list(d.get("Tags") or []) for d in response["TagDescriptions"]}
+
     found: dict[str, AwsTags] = {}
-    for batch in batches(list(dict.fromkeys(arns)), TAG_BATCH):
+    for batch in batches(list(dict.fromkeys(ids)), TAG_BATCH):
         try:
-            found.update(_tags(client, batch))
+            found.update(tags(batch))
         except Exception as error:
             if not is_not_found(error):
                 raise
-            for arn in batch:
-                try:
-                    found.update(_tags(client, [arn]))
-                except Exception as single:
-                    if not is_not_found(single):
-                        raise
+            for one in batch:
+                found.update(ignore_gone(tags, [one]) or {})
     return found
-
-
-def _tags(client: RetryingClient, arns: list[str]) -> dict[str, AwsTags]:
-    response = client.describe_tags(ResourceArns=arns)
-    return {d["ResourceArn"]: list(d.get("Tags") or []) for d in response["TagDescriptions"]}
 
 
 def owned_by(tags: AwsTags, stack: str) -> bool:
@@ -106,16 +109,22 @@ def listener_of_rule(rule_arn: str) -> str:
 
 def owned_load_balancers(client: RetryingClient, stack: str) -> list[dict[str, Any]]:
     """The application load balancers tagged as owned by `stack`, each with its "Tags"."""
-    balancers = [
-        lb
-        for lb in paged(client, "describe_load_balancers", "LoadBalancers", PageSize=PAGE_SIZE)
-        if lb.get("Type", "application") == "application"
-    ]
-    tags = describe_tags(client, [lb["LoadBalancerArn"] for lb in balancers])
+    listed = paged(client, "describe_load_balancers", "LoadBalancers", PageSize=PAGE_SIZE)
+    return with_tags(client, listed, stack)
+
+
+def with_tags(
+    client: RetryingClient, balancers: Sequence[dict[str, Any]], stack: str | None = None
+) -> list[dict[str, Any]]:
+    """The application load balancers among `balancers` (owned by `stack`, if given) that
+    still exist, each with its "Tags"."""
+    applications = [lb for lb in balancers if lb.get("Type", "application") == "application"]
+    tags = describe_tags(client, [lb["LoadBalancerArn"] for lb in applications])
     return [
         {**lb, "Tags": tags[lb["LoadBalancerArn"]]}
-        for lb in balancers
-        if owned_by(tags.get(lb["LoadBalancerArn"], []), stack)
+        for lb in applications
+        if lb["LoadBalancerArn"] in tags
+        and (stack is None or owned_by(tags[lb["LoadBalancerArn"]], stack))
     ]
 
 

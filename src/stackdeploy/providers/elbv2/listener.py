@@ -8,7 +8,6 @@ ARN in state instead).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,7 +16,6 @@ from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
-from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
@@ -29,7 +27,6 @@ from stackdeploy.providers.elbv2.common import (
     load_balancer_of_listener,
     owned_load_balancers,
     paged,
-    sync_tags,
 )
 from stackdeploy.providers.elbv2.nested import NestedProvider
 from stackdeploy.specs.elbv2.listener import LISTENER
@@ -58,6 +55,7 @@ def _tls_request(props: dict[str, Any]) -> dict[str, Any]:
 class ListenerProvider(NestedProvider):
     rtype = LISTENER
     arn_key = "ListenerArn"
+    delete_method = "delete_listener"
     not_yet_visible = NOT_YET_VISIBLE
 
     def parent_of(self, arn: str) -> str:
@@ -109,28 +107,17 @@ class ListenerProvider(NestedProvider):
             lambda: str(client.create_listener(**request)["Listeners"][0]["ListenerArn"]),
         )
 
-    def update(
-        self,
-        ctx: ResourceContext,
-        live: LiveResource,
-        props: dict[str, Any],
-        changes: Sequence[PropertyChange],
-    ) -> LiveResource:
-        client = elbv2(self.clients, ctx.region)
-        arn = live.physical_id
-        if any(change.path != "tags" for change in changes):
-            try:
-                client.modify_listener(
-                    ListenerArn=arn,
-                    Protocol=props["protocol"],
-                    Port=props["port"],
-                    DefaultActions=[action_to_aws(props["default_action"])],
-                    **_tls_request(props),
-                )
-            except ClientError as error:
-                raise self.explained(ctx, props, error) from error
-        sync_tags(client, arn, props["tags"], live.properties["tags"])
-        return self.read_after_write(ctx, arn)
+    def modify(
+        self, client: RetryingClient, arn: str, props: dict[str, Any], changed: set[str]
+    ) -> None:
+        if changed - {"tags"}:
+            client.modify_listener(
+                ListenerArn=arn,
+                Protocol=props["protocol"],
+                Port=props["port"],
+                DefaultActions=[action_to_aws(props["default_action"])],
+                **_tls_request(props),
+            )
 
     def explained(
         self, ctx: ResourceContext, props: dict[str, Any], error: ClientError
@@ -144,9 +131,3 @@ class ListenerProvider(NestedProvider):
                 address=ctx.address,
             )
         return super().explained(ctx, props, error)
-
-    def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
-        client = elbv2(self.clients, ctx.region)
-        # Deleting a listener deletes its rules too; gone already (with its load balancer,
-        # say) is success.
-        self.ignore_not_found(lambda: client.delete_listener(ListenerArn=live.physical_id))

@@ -7,7 +7,6 @@ listener's default rule is its default action, not a rule of its own, and is ski
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,7 +15,6 @@ from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
-from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
@@ -28,7 +26,6 @@ from stackdeploy.providers.elbv2.common import (
     listener_of_rule,
     owned_load_balancers,
     paged,
-    sync_tags,
 )
 from stackdeploy.providers.elbv2.listener import listeners_of
 from stackdeploy.providers.elbv2.nested import NestedProvider
@@ -88,6 +85,7 @@ def rules_of(client: RetryingClient, listener_arn: str) -> list[dict[str, Any]]:
 class ListenerRuleProvider(NestedProvider):
     rtype = LISTENER_RULE
     arn_key = "RuleArn"
+    delete_method = "delete_rule"
     not_yet_visible = _NOT_YET_VISIBLE
 
     def parent_of(self, arn: str) -> str:
@@ -134,31 +132,19 @@ class ListenerRuleProvider(NestedProvider):
             lambda: str(client.create_rule(**request)["Rules"][0]["RuleArn"]),
         )
 
-    def update(
-        self,
-        ctx: ResourceContext,
-        live: LiveResource,
-        props: dict[str, Any],
-        changes: Sequence[PropertyChange],
-    ) -> LiveResource:
-        client = elbv2(self.clients, ctx.region)
-        arn = live.physical_id
-        changed = {change.path for change in changes}
-        try:
-            if "priority" in changed:
-                client.set_rule_priorities(
-                    RulePriorities=[{"RuleArn": arn, "Priority": props["priority"]}]
-                )
-            if changed & {"conditions", "action"}:
-                client.modify_rule(
-                    RuleArn=arn,
-                    Conditions=[condition_to_aws(c) for c in props["conditions"]],
-                    Actions=[action_to_aws(props["action"])],
-                )
-        except ClientError as error:
-            raise self.explained(ctx, props, error) from error
-        sync_tags(client, arn, props["tags"], live.properties["tags"])
-        return self.read_after_write(ctx, arn)
+    def modify(
+        self, client: RetryingClient, arn: str, props: dict[str, Any], changed: set[str]
+    ) -> None:
+        if "priority" in changed:
+            client.set_rule_priorities(
+                RulePriorities=[{"RuleArn": arn, "Priority": props["priority"]}]
+            )
+        if changed & {"conditions", "action"}:
+            client.modify_rule(
+                RuleArn=arn,
+                Conditions=[condition_to_aws(c) for c in props["conditions"]],
+                Actions=[action_to_aws(props["action"])],
+            )
 
     def explained(
         self, ctx: ResourceContext, props: dict[str, Any], error: ClientError
@@ -172,7 +158,3 @@ class ListenerRuleProvider(NestedProvider):
                 address=ctx.address,
             )
         return super().explained(ctx, props, error)
-
-    def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
-        client = elbv2(self.clients, ctx.region)
-        self.ignore_not_found(lambda: client.delete_rule(RuleArn=live.physical_id))

@@ -21,12 +21,12 @@ from stackdeploy.providers.elbv2.common import (
     arn_resource,
     attribute_map,
     aws_tags,
-    describe_tags,
     described_by_arn,
     elbv2,
     ignore_gone,
     owned_load_balancers,
     sync_tags,
+    with_tags,
 )
 from stackdeploy.specs.elbv2.load_balancer import LOAD_BALANCER
 
@@ -64,19 +64,10 @@ class LoadBalancerProvider(Provider):
         if not physical_ids:
             return {}
         client = elbv2(self.clients, region)
-        balancers = [
-            lb
-            for lb in described_by_arn(
-                client, "describe_load_balancers", "LoadBalancers", "LoadBalancerArns", physical_ids
-            )
-            if lb.get("Type", "application") == "application"
-        ]
-        tags = describe_tags(client, [lb["LoadBalancerArn"] for lb in balancers])
-        found = (
-            self._to_live(client, region, {**lb, "Tags": tags.get(lb["LoadBalancerArn"], [])})
-            for lb in balancers
-            if lb["LoadBalancerArn"] in tags
+        described = described_by_arn(
+            client, "describe_load_balancers", "LoadBalancers", "LoadBalancerArns", physical_ids
         )
+        found = (self._to_live(client, region, lb) for lb in with_tags(client, described))
         return {live.physical_id: live for live in found if live is not None}
 
     def _to_live(

@@ -12,14 +12,16 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.aws.waiters import retry_while
 from stackdeploy.model.live import LiveResource
+from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.elbv2.common import describe_tags, elbv2, owned_by
+from stackdeploy.providers.elbv2.common import describe_tags, elbv2, owned_by, sync_tags
 
 
 class NestedProvider(Provider):
     """A provider of an ELB v2 resource that AWS lists under a parent ARN only."""
 
     arn_key: ClassVar[str]  # "ListenerArn", "RuleArn"
+    delete_method: ClassVar[str]  # "delete_listener", "delete_rule" (taking arn_key=...)
     # Codes meaning a parent or target created moments ago is not visible to the create yet.
     not_yet_visible: ClassVar[frozenset[str]]
 
@@ -39,13 +41,19 @@ class NestedProvider(Provider):
     def to_live(self, region: str, item: dict[str, Any], aws_tag_list: list[Any]) -> LiveResource:
         raise NotImplementedError
 
+    def modify(
+        self, client: RetryingClient, arn: str, props: dict[str, Any], changed: set[str]
+    ) -> None:
+        """The in-place calls for the properties in `changed` (tags are synced afterwards)."""
+        raise NotImplementedError
+
     def explained(
         self, ctx: ResourceContext, props: dict[str, Any], error: ClientError
     ) -> BaseException:
         """A clearer error for a refusal the user can act on; others as AWS gave them."""
         return error  # type: ignore[no-any-return]  # botocore is untyped
 
-    # -- the shared reads and create ---------------------------------------------------------
+    # -- the shared reads and writes ---------------------------------------------------------
 
     def read_owned(self, region: str, stack: str) -> list[LiveResource]:
         client = elbv2(self.clients, region)
@@ -110,3 +118,26 @@ class NestedProvider(Provider):
         except ClientError as error:
             raise self.explained(ctx, props, error) from error
         return self.read_after_write(ctx, created[-1])
+
+    def update(
+        self,
+        ctx: ResourceContext,
+        live: LiveResource,
+        props: dict[str, Any],
+        changes: Sequence[PropertyChange],
+    ) -> LiveResource:
+        client = elbv2(self.clients, ctx.region)
+        arn = live.physical_id
+        try:
+            self.modify(client, arn, props, {change.path for change in changes})
+        except ClientError as error:
+            raise self.explained(ctx, props, error) from error
+        sync_tags(client, arn, props["tags"], live.properties["tags"])
+        return self.read_after_write(ctx, arn)
+
+    def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
+        client = elbv2(self.clients, ctx.region)
+        # Gone already (with its parent, say) is success; a listener takes its rules along.
+        self.ignore_not_found(
+            lambda: getattr(client, self.delete_method)(**{self.arn_key: live.physical_id})
+        )

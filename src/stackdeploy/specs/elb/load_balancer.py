@@ -7,51 +7,31 @@ by port, the health check and attributes reconfigured, instances (de)registered.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
 from stackdeploy.specs.elb.parts import ClassicHealthCheck, ClassicListener, secure_mix
+from stackdeploy.specs.elbv2.checks import (
+    NAME_MAX_LENGTH,
+    elb_name_problem,
+    no_duplicates,
+    subnets_by_zone,
+)
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
 
 TYPE_NAME = "aws.elb.load_balancer"
-NAME_MAX_LENGTH = 32
-_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9-]+$")
 # What each reference property must point at, when it points into the stack.
 _REFERENCE_TYPES = {
     "subnet_ids": "aws.ec2.subnet",
     "security_group_ids": "aws.ec2.security_group",
     "instance_ids": "aws.ec2.instance",
 }
-
-
-def name_problem(name: str) -> str | None:
-    """Why AWS would reject a load balancer name, or None."""
-    if is_ref_like(name):
-        return None
-    if not name:
-        return "a load balancer name cannot be empty"
-    if len(name) > NAME_MAX_LENGTH:
-        return f"'{name}' is {len(name)} characters; a load balancer name has at most 32"
-    if not _NAME_CHARACTERS.match(name):
-        return f"'{name}' may only hold letters, digits and hyphens"
-    if name.startswith("-") or name.endswith("-"):
-        return f"'{name}' cannot begin or end with a hyphen"
-    return None
-
-
-def _no_duplicates(values: list[str] | None, what: str) -> list[str] | None:
-    if values is not None:
-        repeated = sorted(v for v, n in Counter(values).items() if n > 1)
-        if repeated:
-            raise ValueError(f"{what} lists {repeated[0]} more than once")
-    return values
 
 
 class LoadBalancerSpec(TaggedSpec):
@@ -96,7 +76,7 @@ class LoadBalancerSpec(TaggedSpec):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        problem = None if value is None else name_problem(value)
+        problem = None if value is None else elb_name_problem(value, "load balancer")
         if problem:
             raise ValueError(problem)
         return value
@@ -104,7 +84,7 @@ class LoadBalancerSpec(TaggedSpec):
     @field_validator("subnet_ids", "security_group_ids", "instance_ids")
     @classmethod
     def _unique(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return _no_duplicates(values, str(info.field_name))
+        return no_duplicates(values, str(info.field_name))
 
     @model_validator(mode="after")
     def _listeners_and_draining(self) -> LoadBalancerSpec:
@@ -137,7 +117,7 @@ def _valid_default_names(stack: Stack) -> Iterator[Issue]:
     """A name given in the stack file was checked on load; a generated one (<stack>-<id>) is
     checked here, as a logical id may end with a hyphen or an underscore, which AWS rejects."""
     for resource in _load_balancers(stack):
-        problem = name_problem(str(resource.properties["name"]))
+        problem = elb_name_problem(str(resource.properties["name"]), "load balancer")
         if problem:
             yield Issue(
                 resource.logical_id,
@@ -159,16 +139,12 @@ def _references_and_zones(stack: Stack) -> Iterator[Issue]:
                         f"{prop} refers to '{target.logical_id}', a {target.type}; "
                         f"expected a {wanted}",
                     )
-        by_zone: dict[str, list[str]] = defaultdict(list)
-        vpcs: set[str] = set()
-        for value in resource.properties["subnet_ids"]:
-            subnet = stack.target_of(value)
-            if subnet is None or subnet.type != "aws.ec2.subnet":
-                continue
-            vpcs.add(str(subnet.properties.get("vpc_id")))
-            zone = subnet.properties.get("availability_zone")
-            if isinstance(zone, str) and not is_ref_like(zone):
-                by_zone[zone].append(subnet.logical_id)
+        by_zone, _ = subnets_by_zone(stack, resource.properties["subnet_ids"])
+        vpcs = {
+            str(subnet.properties.get("vpc_id"))
+            for subnet in map(stack.target_of, resource.properties["subnet_ids"])
+            if subnet is not None and subnet.type == "aws.ec2.subnet"
+        }
         for zone, subnets in sorted(by_zone.items()):
             if len(subnets) > 1:
                 yield Issue(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stackdeploy.model.refs import single_ref
 from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
 from stackdeploy.specs.elbv2.actions import Action, RedirectAction, forwarded_target_group
 from stackdeploy.specs.elbv2.load_balancer import TYPE_NAME as LOAD_BALANCER
@@ -64,10 +63,7 @@ class AlbListenerSpec(TaggedSpec):
 
 def target_of_any(stack: Stack, value: Any) -> Resource | None:
     """The stack resource a value refers to by `${x.id}` or `${x.arn}`."""
-    ref = single_ref(value)
-    if ref is None or ref.attribute not in ("id", "arn"):
-        return None
-    return stack.resources.get(ref.target)
+    return stack.target_of(value, "id") or stack.target_of(value, "arn")
 
 
 def check_forward_target(

@@ -8,45 +8,25 @@ place. Provisioning takes about two to three minutes.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
+from stackdeploy.specs.elbv2.checks import (
+    NAME_MAX_LENGTH,
+    elb_name_problem,
+    no_duplicates,
+    subnets_by_zone,
+    unique_names,
+)
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
 
 TYPE_NAME = "aws.elbv2.load_balancer"
-NAME_MAX_LENGTH = 32
 MAX_SECURITY_GROUPS = 5
-_NAME = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-def elb_name_problem(name: str, what: str) -> str | None:
-    """Why AWS would reject an ELB v2 name (load balancer or target group), or None."""
-    if is_ref_like(name):
-        return None
-    if not name:
-        return f"a {what} name cannot be empty"
-    if len(name) > NAME_MAX_LENGTH:
-        return f"{what} name '{name}' is {len(name)} characters; AWS allows at most 32"
-    if not _NAME.match(name):
-        return f"{what} name '{name}' may only hold letters, digits and hyphens"
-    if name.startswith("-") or name.endswith("-"):
-        return f"{what} name '{name}' cannot begin or end with a hyphen"
-    return None
-
-
-def no_duplicates(values: list[str] | None, what: str) -> list[str] | None:
-    if values is not None:
-        repeated = sorted(v for v, n in Counter(values).items() if n > 1)
-        if repeated:
-            raise ValueError(f"{what} lists {repeated[0]} more than once")
-    return values
 
 
 def _load_balancer_name_problem(name: str) -> str | None:
@@ -114,62 +94,21 @@ def _load_balancers(stack: Stack) -> Iterator[Resource]:
     return (r for r in stack.resources.values() if r.type == TYPE_NAME)
 
 
-def unique_names(
-    resources: Iterable[Resource], what: str, problem_of: Callable[[str], str | None]
-) -> Iterator[Issue]:
-    """Names must be valid (the generated ones too) and unique in the region."""
-    seen: dict[tuple[str, str], str] = {}
-    for resource in resources:
-        name = resource.properties.get("name")
-        if not isinstance(name, str) or is_ref_like(name):
-            continue
-        problem = problem_of(name)
-        if problem:
-            yield Issue(
-                resource.logical_id,
-                ("name",),
-                problem,
-                hint="set name explicitly (the default is <stack>-<logical id>)",
-            )
-        key = (resource.region, name.lower())
-        if key in seen:
-            yield Issue(
-                resource.logical_id,
-                ("name",),
-                f"{what} '{seen[key]}' already has the name '{name}' in {resource.region}",
-                hint=f"{what} names are unique per region and account",
-            )
-        seen.setdefault(key, resource.logical_id)
-
-
 def _names(stack: Stack) -> Iterator[Issue]:
     return unique_names(_load_balancers(stack), "load balancer", _load_balancer_name_problem)
 
 
-def _zone_of(stack: Stack, subnet_ref: Any) -> str | None:
-    """The literal availability zone of a subnet the stack declares, or None if unknown."""
-    subnet = stack.target_of(subnet_ref)
-    if subnet is None or subnet.type != "aws.ec2.subnet":
-        return None
-    zone = subnet.properties.get("availability_zone")
-    return zone if isinstance(zone, str) and not is_ref_like(zone) else None
-
-
 def _subnets_in_two_zones(stack: Stack) -> Iterator[Issue]:
     for resource in _load_balancers(stack):
-        subnets = resource.properties["subnet_ids"]
-        zones = [_zone_of(stack, subnet) for subnet in subnets]
-        by_zone: dict[str, list[str]] = defaultdict(list)
-        for subnet, zone in zip(subnets, zones, strict=True):
-            if zone is not None:
-                by_zone[zone].append(str(subnet))
+        by_zone, all_known = subnets_by_zone(stack, resource.properties["subnet_ids"])
         # Only when every zone is known: a subnet from outside the stack may add a zone.
-        if None not in zones and len(by_zone) < 2:
+        if all_known and len(by_zone) < 2:
+            [(zone, members)] = by_zone.items()
             yield Issue(
                 resource.logical_id,
                 ("subnet_ids",),
                 "an application load balancer needs subnets in at least two different "
-                f"availability zones; {_listed(by_zone[zones[0] or ''])} are only in {zones[0]}",
+                f"availability zones; {_listed(members)} are only in {zone}",
                 hint="add a subnet in another availability zone",
             )
             continue
@@ -184,9 +123,8 @@ def _subnets_in_two_zones(stack: Stack) -> Iterator[Issue]:
                 )
 
 
-def _listed(subnets: list[str]) -> str:
-    """Subnet references by the logical ids they name: "subnets a and b"."""
-    names = [ref[2:].split(".", 1)[0] if ref.startswith("${") else ref for ref in subnets]
+def _listed(names: list[str]) -> str:
+    """Subnets by their logical ids: "subnets a and b"."""
     listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     return f"subnets {listed}"
 

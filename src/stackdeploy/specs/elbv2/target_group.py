@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType, Spec, TaggedSpec, is_ref_like
-from stackdeploy.specs.elbv2.load_balancer import NAME_MAX_LENGTH, elb_name_problem, unique_names
+from stackdeploy.specs.elbv2.checks import NAME_MAX_LENGTH, elb_name_problem, unique_names
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack

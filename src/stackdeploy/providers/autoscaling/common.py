@@ -19,8 +19,6 @@ from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
 
 TAG_RESOURCE_TYPE = "auto-scaling-group"
-# AWS tags every instance a group launches with this; it outlives the group for a while.
-GROUP_NAME_TAG = "aws:autoscaling:groupName"
 DELETING = "Delete in progress"
 _NAMES_PER_CALL = 50  # DescribeAutoScalingGroups' default page size
 T = TypeVar("T")

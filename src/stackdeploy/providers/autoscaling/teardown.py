@@ -17,13 +17,10 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.errors import error_code
 from stackdeploy.aws.session import ClientFactory, RetryingClient
 from stackdeploy.aws.waiters import retry_while, wait_until
-from stackdeploy.providers.autoscaling.common import (
-    GROUP_NAME_TAG,
-    chunks,
-    describe_group,
-    is_group_missing,
-)
+from stackdeploy.providers.autoscaling.common import chunks, describe_group, is_group_missing
 from stackdeploy.providers.base import ResourceContext
+from stackdeploy.providers.ec2.common import id_filter
+from stackdeploy.providers.ec2.instance_reads import ASG_TAG, describe_instances
 
 # Refusals while the group still has instances or a scaling activity runs; both clear on
 # their own once the instances are gone.
@@ -136,14 +133,13 @@ def wait_instances_terminated(clients: ClientFactory, ctx: ResourceContext, name
     than filtered, which also keeps "shutting-down" visible.
     """
     ec2 = clients.client("ec2", ctx.region)
-    by_group = [{"Name": f"tag:{GROUP_NAME_TAG}", "Values": [name]}]
+    # AWS tags every instance a group launches with its name; the tag outlives the group.
+    by_group = id_filter(f"tag:{ASG_TAG}", [name])
 
     def terminated() -> tuple[bool, str]:
-        reservations = ec2.paginate("describe_instances", "Reservations", Filters=by_group)
         left = sorted(
             f"{i['InstanceId']} {i['State']['Name']}"
-            for r in reservations
-            for i in r.get("Instances") or []
+            for i in describe_instances(ec2, by_group)
             if i["State"]["Name"] != "terminated"
         )
         return not left, ", ".join(left) or "all terminated"

@@ -4,7 +4,7 @@ termination protection, which AWS only returns per instance."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,7 +14,7 @@ from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.ec2.common import ec2_arn, id_filter, split_tags
-from stackdeploy.providers.ec2.launch_data import metadata_from, profile_name
+from stackdeploy.providers.ec2.launch_data import filter_chunks, metadata_from, profile_name
 from stackdeploy.specs.ec2.instance import PUBLIC_IP_TAG, TYPE_NAME, USER_DATA_DIGEST_TAG
 
 # Parallel DescribeInstanceAttribute calls: well inside EC2's describe bucket (burst 100,
@@ -24,8 +24,7 @@ PROTECTION_READERS = 8
 # States in which an instance exists for a stack: terminated ones stay listed for about an
 # hour (and still match tag filters), and a shutting-down one can never run again.
 LIVE_STATES = ["pending", "running", "stopping", "stopped"]
-_LIVE_PROFILE_STATES = frozenset({"associating", "associated"})
-_FILTER_VALUES = 200  # the most values AWS takes in one filter
+LIVE_PROFILE_STATES = frozenset({"associating", "associated"})
 # Instances an Auto Scaling group launched carry this tag (and may carry the group's
 # propagated ownership tags): they belong to the group, never to an aws.ec2.instance.
 ASG_TAG = "aws:autoscaling:groupName"
@@ -128,7 +127,8 @@ def _group_ids(instance: dict[str, Any]) -> list[str]:
     return sorted(g["GroupId"] for g in instance.get("SecurityGroups") or [])
 
 
-def _root_mapping(instance: dict[str, Any]) -> dict[str, Any] | None:
+def root_mapping(instance: dict[str, Any]) -> dict[str, Any] | None:
+    """The Ebs part of the root device's mapping; None for an instance-store root."""
     root = instance.get("RootDeviceName")
     for mapping in instance.get("BlockDeviceMappings") or []:
         if mapping.get("DeviceName") == root and mapping.get("Ebs"):
@@ -139,7 +139,7 @@ def _root_mapping(instance: dict[str, Any]) -> dict[str, Any] | None:
 def _root_volume(
     instance: dict[str, Any], volumes: dict[str, dict[str, Any]]
 ) -> dict[str, Any] | None:
-    mapping = _root_mapping(instance)
+    mapping = root_mapping(instance)
     volume = volumes.get(mapping.get("VolumeId", "")) if mapping else None
     if mapping is None or volume is None:
         return None
@@ -151,18 +151,13 @@ def _root_volume(
     }
 
 
-def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
-    for start in range(0, len(values), _FILTER_VALUES):
-        yield list(values[start : start + _FILTER_VALUES])
-
-
 def _root_volumes(
     ec2: RetryingClient, instances: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """Every root volume of the batch, by volume id: one DescribeVolumes per 200."""
-    ids = sorted({m["VolumeId"] for i in instances if (m := _root_mapping(i)) and "VolumeId" in m})
+    ids = sorted({m["VolumeId"] for i in instances if (m := root_mapping(i)) and "VolumeId" in m})
     volumes: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(ids):
+    for chunk in filter_chunks(ids):
         for volume in ec2.paginate(
             "describe_volumes", "Volumes", Filters=id_filter("volume-id", chunk)
         ):
@@ -179,14 +174,14 @@ def _profiles(ec2: RetryingClient, instances: Sequence[dict[str, Any]]) -> dict[
     """
     ids = sorted(i["InstanceId"] for i in instances if i.get("IamInstanceProfile"))
     names: dict[str, str | None] = {}
-    for chunk in _chunks(ids):
+    for chunk in filter_chunks(ids):
         associations = ec2.paginate(
             "describe_iam_instance_profile_associations",
             "IamInstanceProfileAssociations",
             Filters=id_filter("instance-id", chunk),
         )
         for association in associations:
-            if association.get("State") in _LIVE_PROFILE_STATES:
+            if association.get("State") in LIVE_PROFILE_STATES:
                 arn = (association.get("IamInstanceProfile") or {}).get("Arn")
                 names[association["InstanceId"]] = profile_name(arn)
     return names

@@ -12,11 +12,13 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import id_filter, split_tags, sync_tags
-from stackdeploy.providers.ec2.instance_reads import describe_one
+from stackdeploy.providers.ec2.instance_reads import (
+    LIVE_PROFILE_STATES,
+    describe_one,
+    root_mapping,
+)
 from stackdeploy.providers.ec2.instance_waits import state_of, wait_for_state
 from stackdeploy.providers.ec2.launch_data import metadata_request, with_profile_retry
-
-_LIVE_ASSOCIATION = frozenset({"associating", "associated"})
 
 
 def update_instance(
@@ -55,17 +57,13 @@ def modify_root_volume(ec2: RetryingClient, instance_id: str, wanted: Mapping[st
     """Grow the root volume or change its type (ModifyVolume, while the instance runs) and
     its delete-on-termination flag; the differ replaces the instance for anything else."""
     instance = describe_one(ec2, instance_id) or {}
-    root = instance.get("RootDeviceName")
-    mapping = next(
-        (m for m in instance.get("BlockDeviceMappings") or [] if m.get("DeviceName") == root),
-        None,
-    )
-    if mapping is None or not mapping.get("Ebs"):
+    ebs = root_mapping(instance)
+    if ebs is None:
         raise ProviderError(
             f"instance {instance_id} has no EBS root volume to modify",
             hint="an instance-store root volume is fixed: replace the instance",
         )
-    volume_id = mapping["Ebs"]["VolumeId"]
+    volume_id = ebs["VolumeId"]
     volume = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
     request: dict[str, Any] = {}
     if wanted["size_gb"] != volume.get("Size"):
@@ -74,12 +72,12 @@ def modify_root_volume(ec2: RetryingClient, instance_id: str, wanted: Mapping[st
         request["VolumeType"] = wanted["volume_type"]
     if request:
         ec2.modify_volume(VolumeId=volume_id, **request)
-    if wanted["delete_on_termination"] != mapping["Ebs"].get("DeleteOnTermination"):
+    if wanted["delete_on_termination"] != ebs.get("DeleteOnTermination"):
         ec2.modify_instance_attribute(
             InstanceId=instance_id,
             BlockDeviceMappings=[
                 {
-                    "DeviceName": root,
+                    "DeviceName": instance["RootDeviceName"],
                     "Ebs": {"DeleteOnTermination": wanted["delete_on_termination"]},
                 }
             ],
@@ -106,7 +104,7 @@ def set_profile(
         "IamInstanceProfileAssociations",
         Filters=id_filter("instance-id", [instance_id]),
     )
-    current = next((a for a in associations if a.get("State") in _LIVE_ASSOCIATION), None)
+    current = next((a for a in associations if a.get("State") in LIVE_PROFILE_STATES), None)
     if name is None:
         if current is not None:
             ec2.disassociate_iam_instance_profile(AssociationId=current["AssociationId"])

@@ -21,7 +21,7 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
-from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.ec2.common import id_filter, split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.ec2.key_pair import (
     KEY_PAIR,
@@ -121,7 +121,7 @@ class KeyPairProvider(Ec2Provider):
     def _adopt(self, ctx: ResourceContext, name: str, error: ClientError) -> None:
         """A key pair of this name exists: adopt it only if an earlier, interrupted run of
         this very resource made it."""
-        existing = self.describe_items(ctx.region, [{"Name": "key-name", "Values": [name]}])
+        existing = self.describe_items(ctx.region, id_filter(self.id_filter_name, [name]))
         tags = (
             {t["Key"]: t.get("Value") for t in (existing[0].get("Tags") or [])} if existing else {}
         )

@@ -1,9 +1,10 @@
-"""What instances and launch templates share: AMI root devices, volumes, metadata, profiles."""
+"""What instances and launch templates share: AMI root devices, volumes, metadata, profiles,
+and filters split to AWS's size."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +17,13 @@ from stackdeploy.providers.base import ResourceContext
 
 # Where the root volume of an AMI we cannot read is assumed to be: Amazon Linux's device.
 DEFAULT_ROOT_DEVICE = "/dev/xvda"
+_FILTER_VALUES = 200  # the most values AWS takes in one filter
+
+
+def filter_chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    """`values` in runs short enough for one filter's Values."""
+    for start in range(0, len(values), _FILTER_VALUES):
+        yield list(values[start : start + _FILTER_VALUES])
 
 
 def root_device_name(ec2: RetryingClient, image_id: str) -> str:

@@ -22,6 +22,7 @@ from stackdeploy.providers.ec2.common import ec2_arn, id_filter, split_tags, tag
 from stackdeploy.providers.ec2.launch_data import (
     decode_user_data,
     encode_user_data,
+    filter_chunks,
     metadata_from,
     metadata_request,
     profile_name,
@@ -30,8 +31,6 @@ from stackdeploy.providers.ec2.launch_data import (
 )
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.specs.ec2.launch_template import LAUNCH_DATA, LAUNCH_TEMPLATE
-
-_FILTER_VALUES = 200  # the most values AWS takes in one filter
 
 
 class LaunchTemplateProvider(Ec2Provider):
@@ -207,8 +206,7 @@ def _instance_tags(specifications: Sequence[Mapping[str, Any]]) -> dict[str, str
 
 def _tags_by_id(ec2: RetryingClient, template_ids: Sequence[str]) -> dict[str, list[Any]]:
     tags: dict[str, list[Any]] = {}
-    for start in range(0, len(template_ids), _FILTER_VALUES):
-        chunk = list(template_ids[start : start + _FILTER_VALUES])
+    for chunk in filter_chunks(template_ids):
         for tag in ec2.paginate("describe_tags", "Tags", Filters=id_filter("resource-id", chunk)):
             tags.setdefault(tag["ResourceId"], []).append(tag)
     return tags

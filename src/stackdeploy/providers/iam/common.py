@@ -10,17 +10,20 @@ through the stack file or the state record.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import RetryingClient
+from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
-from stackdeploy.providers.base import ResourceContext
+from stackdeploy.model.live import LiveResource
+from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 
 T = TypeVar("T")
@@ -114,3 +117,56 @@ def name_taken(ctx: ResourceContext, noun: str, name: str) -> ProviderError:
 def ignoring_not_found(action: Callable[..., object], /, **kwargs: Any) -> None:
     """Call an IAM write whose "already gone" outcome is the one wanted."""
     or_none(partial(action, **kwargs))
+
+
+def no_longer_exists(ctx: ResourceContext, what: str, name: str, noun: str) -> ProviderError:
+    """An update found the entity gone since the plan."""
+    return ProviderError(
+        f"{what} {name} no longer exists",
+        code="NoSuchEntity",
+        address=ctx.address,
+        hint=f"run plan again: it will create the {noun} anew",
+    )
+
+
+class IamProvider(Provider):
+    """Reads by name (IAM has no batched read) and emptied, retried deletes."""
+
+    # The list call that finds the names this stack generated, e.g. ListRoles.
+    list_method: ClassVar[str]
+    list_key: ClassVar[str]
+    name_key: ClassVar[str]
+
+    def iam(self, region: str) -> RetryingClient:
+        # IAM is global: any region's endpoint answers for the whole account.
+        return self.clients.client("iam", region)
+
+    @abstractmethod
+    def read_one(
+        self, iam: RetryingClient, region: str, name: str, stack: str | None = None
+    ) -> LiveResource | None:
+        """The entity in canonical form; None if it does not exist (or, given `stack`, is
+        not that stack's: nothing more is then read)."""
+
+    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
+        iam = self.iam(region)
+        names = generated_names(iam, self.list_method, self.list_key, self.name_key, stack)
+        return list(read_each(names, partial(self.read_one, iam, region, stack=stack)).values())
+
+    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
+        return read_each(physical_ids, partial(self.read_one, self.iam(region), region))
+
+    @staticmethod
+    def delete_emptied(
+        ctx: ResourceContext, operation: str, empty_and_delete: Callable[[], object]
+    ) -> None:
+        """Run `empty_and_delete` (already gone is done), again while IAM still sees what was
+        just removed from the entity (DeleteConflict) for a moment."""
+        retry_while(
+            lambda: Provider.ignore_not_found(empty_and_delete),
+            codes=frozenset({"DeleteConflict"}),
+            deadline=ctx.timing.consistency_deadline,
+            timing=ctx.timing,
+            events=ctx.events,
+            operation=operation,
+        )

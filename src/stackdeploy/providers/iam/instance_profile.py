@@ -17,19 +17,18 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.aws.waiters import retry_while
-from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.iam.common import (
-    generated_names,
+    IamProvider,
     iam_tags,
     ignoring_not_found,
     name_taken,
+    no_longer_exists,
     or_none,
     owned_by,
-    read_each,
     sync_iam_tags,
     tag_value,
 )
@@ -37,27 +36,21 @@ from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.instance_profile import INSTANCE_PROFILE
 
 
-class InstanceProfileProvider(Provider):
+class InstanceProfileProvider(IamProvider):
     rtype = INSTANCE_PROFILE
+    list_method = "list_instance_profiles"
+    list_key = "InstanceProfiles"
+    name_key = "InstanceProfileName"
 
-    def iam(self, region: str) -> RetryingClient:
-        return self.clients.client("iam", region)
-
-    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        iam = self.iam(region)
-        names = generated_names(
-            iam, "list_instance_profiles", "InstanceProfiles", "InstanceProfileName", stack
-        )
-        found = read_each(names, partial(self._get, iam))
-        return [
-            self._to_live(region, profile)
-            for profile in found.values()
-            if tag_value(profile.get("Tags"), OWNERSHIP_TAG_STACK) == stack
-        ]
-
-    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
-        found = read_each(physical_ids, partial(self._get, self.iam(region)))
-        return {name: self._to_live(region, profile) for name, profile in found.items()}
+    def read_one(
+        self, iam: RetryingClient, region: str, name: str, stack: str | None = None
+    ) -> LiveResource | None:
+        profile = self._get(iam, name)
+        if profile is None:
+            return None
+        if stack is not None and tag_value(profile.get("Tags"), OWNERSHIP_TAG_STACK) != stack:
+            return None
+        return self._to_live(region, profile)
 
     @staticmethod
     def _get(iam: RetryingClient, name: str) -> dict[str, Any] | None:
@@ -113,12 +106,7 @@ class InstanceProfileProvider(Provider):
         # Read afresh: removing a role the profile no longer holds is an error in IAM.
         profile = self._get(iam, name)
         if profile is None:
-            raise ProviderError(
-                f"instance profile {name} no longer exists",
-                code="NoSuchEntity",
-                address=ctx.address,
-                hint="run plan again: it will create the profile anew",
-            )
+            raise no_longer_exists(ctx, "instance profile", name, "profile")
         roles = [r["RoleName"] for r in profile.get("Roles") or []]
         self._set_role(ctx, iam, name, roles, props)
         current, _ = split_tags(profile.get("Tags"))
@@ -178,12 +166,5 @@ class InstanceProfileProvider(Provider):
                 )
             iam.delete_instance_profile(InstanceProfileName=name)
 
-        # A role just removed can still block the delete for a moment (DeleteConflict).
-        retry_while(
-            lambda: self.ignore_not_found(empty_and_delete),
-            codes=frozenset({"DeleteConflict"}),
-            deadline=ctx.timing.consistency_deadline,
-            timing=ctx.timing,
-            events=ctx.events,
-            operation="iam.DeleteInstanceProfile",
-        )
+        # A role just removed can still block the delete for a moment.
+        self.delete_emptied(ctx, "iam.DeleteInstanceProfile", empty_and_delete)

@@ -21,19 +21,16 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.aws.waiters import retry_while
-from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.iam.common import (
-    generated_names,
+    IamProvider,
     iam_tags,
     name_taken,
+    no_longer_exists,
     or_none,
-    owned_by,
-    read_each,
     tag_value,
 )
 from stackdeploy.providers.iam.role_policies import (
@@ -47,26 +44,15 @@ from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.iam.role import ROLE
 
 
-class RoleProvider(Provider):
+class RoleProvider(IamProvider):
     rtype = ROLE
+    list_method = "list_roles"
+    list_key = "Roles"
+    name_key = "RoleName"
 
-    def iam(self, region: str) -> RetryingClient:
-        # IAM is global: any region's endpoint answers for the whole account.
-        return self.clients.client("iam", region)
-
-    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        iam = self.iam(region)
-        names = generated_names(iam, "list_roles", "Roles", "RoleName", stack)
-        return list(read_each(names, partial(self._read, iam, region, stack=stack)).values())
-
-    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
-        return read_each(physical_ids, partial(self._read, self.iam(region), region))
-
-    def _read(
+    def read_one(
         self, iam: RetryingClient, region: str, name: str, stack: str | None = None
     ) -> LiveResource | None:
-        """The role in canonical form; None if it does not exist (or, given `stack`, is not
-        that stack's: its policies are then not read at all)."""
         response = or_none(partial(iam.get_role, RoleName=name))
         if response is None:
             return None
@@ -126,11 +112,9 @@ class RoleProvider(Provider):
     def _adoptable(self, ctx: ResourceContext, iam: RetryingClient, name: str) -> dict[str, Any]:
         """The existing role's properties if an earlier, interrupted run of this very resource
         created it; otherwise the name belongs to someone else."""
-        existing = or_none(partial(iam.get_role, RoleName=name))
-        if existing is None or not owned_by(existing["Role"].get("Tags"), ctx):
-            raise name_taken(ctx, "role", name)
-        live = self._read(iam, ctx.region, name)
-        if live is None:
+        # Given the stack, someone else's role is not read beyond its GetRole.
+        live = self.read_one(iam, ctx.region, name, stack=ctx.stack)
+        if live is None or live.logical_id != ctx.logical_id:
             raise name_taken(ctx, "role", name)
         return live.properties
 
@@ -143,14 +127,9 @@ class RoleProvider(Provider):
     ) -> LiveResource:
         iam = self.iam(ctx.region)
         # Read afresh: what AWS holds now, not what the plan saw, decides the calls.
-        current = self._read(iam, ctx.region, live.physical_id)
+        current = self.read_one(iam, ctx.region, live.physical_id)
         if current is None:
-            raise ProviderError(
-                f"IAM role {live.physical_id} no longer exists",
-                code="NoSuchEntity",
-                address=ctx.address,
-                hint="run plan again: it will create the role anew",
-            )
+            raise no_longer_exists(ctx, "IAM role", live.physical_id, "role")
         converge(ctx, iam, live.physical_id, current.properties, props)
         return self.read_after_write(ctx, live.physical_id)
 
@@ -164,13 +143,6 @@ class RoleProvider(Provider):
             detach_everything(iam, name)
             iam.delete_role(RoleName=name)
 
-        # Right after the detaches IAM may still see them for a moment: retry the whole
-        # sequence (re-listing, in case something was attached meanwhile) for a while.
-        retry_while(
-            lambda: self.ignore_not_found(empty_and_delete),
-            codes=frozenset({"DeleteConflict"}),
-            deadline=ctx.timing.consistency_deadline,
-            timing=ctx.timing,
-            events=ctx.events,
-            operation="iam.DeleteRole",
-        )
+        # Right after the detaches IAM may still see them for a moment: the whole sequence
+        # is retried (re-listing, in case something was attached meanwhile).
+        self.delete_emptied(ctx, "iam.DeleteRole", empty_and_delete)

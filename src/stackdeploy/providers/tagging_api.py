@@ -1,5 +1,5 @@
-"""Finding a stack's resources through the Resource Groups Tagging API, and reading the
-per-resource details a few at a time.
+"""Finding a stack's resources through the Resource Groups Tagging API, reading the
+per-resource details a few at a time, and the tag and not-found helpers those reads share.
 
 Services whose own list calls carry no tags (KMS ListKeys, DynamoDB ListTables) would need one
 tag read per resource in the region, the stack's or not. GetResources filtered by resource
@@ -11,10 +11,13 @@ with the service's own read, and the state record covers the first case.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
+
+from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 
@@ -52,3 +55,23 @@ def read_concurrently(items: Sequence[T], read_one: Callable[[T], R | None]) -> 
         with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
             results = list(pool.map(read_one, items))
     return [result for result in results if result is not None]
+
+
+def aws_tags(tags: Mapping[str, str]) -> AwsTags:
+    """Tags as most services take them: [{Key, Value}], sorted by key."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_map(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    """[{Key, Value}] as a mapping."""
+    return {t["Key"]: t.get("Value", "") for t in tags or []}
+
+
+def or_none(call: Callable[..., Any], **kwargs: Any) -> Any:
+    """`call(**kwargs)`, or None when AWS answers that the resource does not exist."""
+    try:
+        return call(**kwargs)
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise

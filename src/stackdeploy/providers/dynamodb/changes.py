@@ -33,6 +33,7 @@ from stackdeploy.providers.dynamodb.shapes import (
     throughput,
 )
 from stackdeploy.providers.dynamodb.waits import wait_ready
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.dynamodb.indexes import key_attributes
 
 _CAPACITY = ("read_capacity", "write_capacity")
@@ -211,5 +212,5 @@ class TableChanges:
         if changed:
             self.client.tag_resource(
                 ResourceArn=self.arn,
-                Tags=[{"Key": k, "Value": v} for k, v in sorted(changed.items())],
+                Tags=aws_tags(changed),
             )

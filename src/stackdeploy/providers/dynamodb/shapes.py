@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.dynamodb.indexes import key_attributes
 
 PROVISIONED = "PROVISIONED"
@@ -76,7 +77,7 @@ def create_request(props: Mapping[str, Any], tags: Mapping[str, str]) -> dict[st
         "BillingMode": props["billing_mode"],
         "TableClass": props["table_class"],
         "DeletionProtectionEnabled": props["deletion_protection"],
-        "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        "Tags": aws_tags(tags),
     }
     if provisioned:
         request["ProvisionedThroughput"] = throughput(

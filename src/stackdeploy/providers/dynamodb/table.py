@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stackdeploy.aws.errors import has_code, is_not_found
+from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
@@ -26,18 +26,9 @@ from stackdeploy.providers.dynamodb.changes import TableChanges
 from stackdeploy.providers.dynamodb.shapes import create_request, table_properties
 from stackdeploy.providers.dynamodb.waits import describe, wait_gone, wait_ready
 from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.providers.tagging_api import AwsTags, read_concurrently, tagged_resources
+from stackdeploy.providers.tagging_api import AwsTags, or_none, read_concurrently, tagged_resources
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.dynamodb.table import DYNAMODB_TABLE
-
-
-def _or_none(call: Any, **kwargs: Any) -> Any:
-    try:
-        return call(**kwargs)
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise
 
 
 class DynamoDbTableProvider(Provider):
@@ -67,9 +58,9 @@ class DynamoDbTableProvider(Provider):
         if table is None or table.get("TableStatus") == "DELETING":
             return None
         if tags is None:
-            tags = _or_none(self._tags_of, client=client, arn=table["TableArn"])
-        ttl = _or_none(client.describe_time_to_live, TableName=name)
-        backups = _or_none(client.describe_continuous_backups, TableName=name)
+            tags = or_none(self._tags_of, client=client, arn=table["TableArn"])
+        ttl = or_none(client.describe_time_to_live, TableName=name)
+        backups = or_none(client.describe_continuous_backups, TableName=name)
         if tags is None or ttl is None or backups is None:
             return None  # deleted since it was described
         user_tags, logical_id = split_tags(tags)
@@ -125,7 +116,7 @@ class DynamoDbTableProvider(Provider):
         """The existing table's properties if an earlier, interrupted run of this very resource
         created it; otherwise the name belongs to someone else."""
         wait_ready(ctx, client, name)
-        tags = _or_none(self._tags_of, client=client, arn=self._arn(client, name))
+        tags = or_none(self._tags_of, client=client, arn=self._arn(client, name))
         values = {t["Key"]: t.get("Value") for t in tags or []}
         live = self._read(client, ctx.region, name, tags)
         if (

@@ -36,7 +36,7 @@ from stackdeploy.providers.kms.common import (
     kms_tags,
     once_visible,
 )
-from stackdeploy.providers.tagging_api import read_concurrently, tagged_resources
+from stackdeploy.providers.tagging_api import or_none, read_concurrently, tagged_resources
 from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.kms.key import DEFAULT_DELETION_WINDOW, KMS_KEY
 
@@ -48,15 +48,6 @@ _GONE = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
 def _window(tags: AwsTags) -> int:
     value = next((t.get("Value", "") for t in tags if t["Key"] == WINDOW_TAG), "")
     return int(value) if value.isdigit() and 7 <= int(value) <= 30 else DEFAULT_DELETION_WINDOW
-
-
-def _ignore_gone(call: Any, **kwargs: Any) -> Any:
-    try:
-        return call(**kwargs)
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise
 
 
 class KmsKeyProvider(Provider):
@@ -94,7 +85,7 @@ class KmsKeyProvider(Provider):
     ) -> LiveResource | None:
         """The key in canonical form; None when it does not exist, is pending deletion, or is
         AWS managed (never ours). `tags` are read here when the caller has none."""
-        described = _ignore_gone(kms.describe_key, KeyId=key_id)
+        described = or_none(kms.describe_key, KeyId=key_id)
         if described is None:
             return None
         metadata = described["KeyMetadata"]
@@ -103,14 +94,14 @@ class KmsKeyProvider(Provider):
         key_id = metadata["KeyId"]
         if tags is None:
             tags = key_tags(kms, key_id)
-        policy = _ignore_gone(kms.get_key_policy, KeyId=key_id, PolicyName="default")
+        policy = or_none(kms.get_key_policy, KeyId=key_id, PolicyName="default")
         if tags is None or policy is None:
             return None  # deleted since it was described
         key_spec = metadata.get("KeySpec") or metadata.get("CustomerMasterKeySpec")
         rotation = False
         # Only symmetric keys with KMS-made material rotate; asking about others is an error.
         if key_spec == "SYMMETRIC_DEFAULT" and metadata.get("Origin", "AWS_KMS") == "AWS_KMS":
-            status = _ignore_gone(kms.get_key_rotation_status, KeyId=key_id)
+            status = or_none(kms.get_key_rotation_status, KeyId=key_id)
             if status is None:
                 return None
             rotation = bool(status.get("KeyRotationEnabled"))
@@ -295,7 +286,7 @@ class KmsKeyProvider(Provider):
 
 
 def _pending_deletion(kms: RetryingClient, key_id: str) -> bool:
-    described = _ignore_gone(kms.describe_key, KeyId=key_id)
+    described = or_none(kms.describe_key, KeyId=key_id)
     return described is None or described["KeyMetadata"].get("KeyState") in _GONE
 
 

@@ -4,30 +4,35 @@ DescribeDBInstances returns each instance's tags (TagList), so instances are fou
 paginated call. DescribeDBSubnetGroups and DescribeDBParameterGroups return no tags and take
 no tag filter, so the groups a stack owns are found by reading each listed group's tags with
 ListTagsForResource: one call per group is unavoidable there (run a few at a time), and
-AWS's own default groups are skipped without one.
+AWS's own default groups are skipped without one. GroupProvider holds what the two group
+providers share.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from stackdeploy.aws.errors import error_code, is_not_found
+from stackdeploy.aws.errors import error_code
 from stackdeploy.aws.session import ClientFactory, RetryingClient
 from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
+from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.tagging_api import (
+    AwsTags,
+    aws_tags,
+    or_none,
+    read_concurrently,
+    tag_map,
+)
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
 
-AwsTags = list[dict[str, str]]
-T = TypeVar("T")
 PAGE_SIZE = 100  # the most records RDS describe calls return per page
-# Parallel ListTagsForResource calls: a handful, so a large account's groups do not starve
-# the other types' reads of RDS's request rate.
-TAG_READERS = 8
 
 
 def rds(clients: ClientFactory, region: str) -> RetryingClient:
@@ -42,14 +47,6 @@ def paged(client: RetryingClient, method: str, key: str, **kwargs: Any) -> list[
     return items
 
 
-def aws_tags(tags: Mapping[str, str]) -> AwsTags:
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def tag_map(tags: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in tags or []}
-
-
 def owner_of(tags: Sequence[Mapping[str, str]] | None) -> tuple[str | None, str | None]:
     """(stack, logical id) from the ownership tags."""
     found = tag_map(tags)
@@ -58,10 +55,6 @@ def owner_of(tags: Sequence[Mapping[str, str]] | None) -> tuple[str | None, str 
 
 def owned_by(tags: Sequence[Mapping[str, str]] | None, stack: str) -> bool:
     return owner_of(tags)[0] == stack
-
-
-def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in tags.items() if not k.startswith(RESERVED_TAG_PREFIXES)}
 
 
 def sync_tags(
@@ -87,41 +80,93 @@ def remove_tags(
 
 def tags_of(client: RetryingClient, arn: str) -> AwsTags | None:
     """A resource's tags, or None when it is gone."""
-    try:
-        return list(client.list_tags_for_resource(ResourceName=arn).get("TagList") or [])
-    except Exception as error:
-        if is_not_found(error):
-            return None
-        raise
-
-
-def read_each(items: Sequence[T], read_one: Callable[[T], Any]) -> list[Any]:
-    """`read_one` for each item, a few at a time, in order."""
-    if len(items) <= 1:
-        return [read_one(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(TAG_READERS, len(items))) as pool:
-        return list(pool.map(read_one, items))
-
-
-def owned_groups(
-    client: RetryingClient,
-    groups: list[dict[str, Any]],
-    arn_key: str,
-    stack: str | None,
-) -> list[tuple[dict[str, Any], AwsTags]]:
-    """The groups (with their tags) owned by `stack`, or all that still exist when None."""
-    tags = read_each([g[arn_key] for g in groups], lambda arn: tags_of(client, arn))
-    return [
-        (group, found)
-        for group, found in zip(groups, tags, strict=True)
-        if found is not None and (stack is None or owned_by(found, stack))
-    ]
+    found = or_none(client.list_tags_for_resource, ResourceName=arn)
+    return None if found is None else list(found.get("TagList") or [])
 
 
 def arn_region(arn: str) -> str | None:
     """The region of an ARN (arn:aws:rds:<region>:...), None for anything else."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+class GroupProvider(Provider):
+    """A DB subnet or parameter group: the name is the physical id; groups are found by
+    listing them all (one paged describe) and reading each listed group's tags; a name already
+    taken is adopted only when it is this resource's own interrupted create."""
+
+    kind: ClassVar[str]  # "DB subnet group", in messages
+    list_method: ClassVar[str]  # "describe_db_subnet_groups"
+    list_key: ClassVar[str]  # "DBSubnetGroups"
+    name_key: ClassVar[str]  # "DBSubnetGroupName"
+    arn_key: ClassVar[str]  # "DBSubnetGroupArn"
+    exists_code: ClassVar[str]  # the refusal of a create whose name is taken
+
+    @staticmethod
+    @abstractmethod
+    def aws_own(name: str) -> bool:
+        """Whether a group is one of AWS's defaults (never a stack's: skipped unread)."""
+
+    @abstractmethod
+    def properties(
+        self, client: RetryingClient, group: dict[str, Any], tags: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """The group in spec shape, with its user `tags`; None when it is gone."""
+
+    def _read(
+        self, region: str, stack: str | None, names: Sequence[str] = ()
+    ) -> list[LiveResource]:
+        """The groups (named `names`, when given) owned by `stack`, or all when None."""
+        client = rds(self.clients, region)
+        groups = [
+            group
+            for group in paged(client, self.list_method, self.list_key)
+            if not self.aws_own(str(group[self.name_key]))
+            and (not names or group[self.name_key] in names)
+        ]
+
+        def read_one(group: dict[str, Any]) -> LiveResource | None:
+            tags = tags_of(client, group[self.arn_key])
+            if tags is None or (stack is not None and not owned_by(tags, stack)):
+                return None
+            user, logical_id = split_tags(tags)
+            properties = self.properties(client, group, user)
+            if properties is None:
+                return None  # deleted since it was listed
+            name = str(group[self.name_key])
+            return LiveResource(self.rtype.name, name, region, properties, logical_id)
+
+        return read_concurrently(groups, read_one)
+
+    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
+        return self._read(region, stack)
+
+    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
+        if not physical_ids:
+            return {}
+        return {live.physical_id: live for live in self._read(region, None, physical_ids)}
+
+    def own_leftover(self, ctx: ResourceContext, name: str, error: ClientError) -> LiveResource:
+        """After a create refused with `exists_code`: the group, if this resource's own
+        interrupted create made it; anyone else's is a ProviderError."""
+        found = self._read(ctx.region, ctx.stack, [name])
+        if not found or found[0].logical_id != ctx.logical_id:
+            raise ProviderError(
+                f"a {self.kind} named '{name}' already exists in {ctx.region} and this stack "
+                "does not own it",
+                code=self.exists_code,
+                hint="give this group another name, or delete the existing one if it is a leftover",
+                address=ctx.address,
+            ) from error
+        return found[0]
+
+    @staticmethod
+    def sync_group_tags(
+        client: RetryingClient, ctx: ResourceContext, live: LiveResource, props: dict[str, Any]
+    ) -> None:
+        arn = str(live.properties["arn"])
+        current = tag_map(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
+        sync_tags(client, arn, {**props["tags"], **ctx.ownership_tags()}, current)
 
 
 def delete_group(

@@ -21,7 +21,6 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.rds import password as passwords
-from stackdeploy.providers.rds.common import aws_tags
 from stackdeploy.providers.rds.instance_base import DbInstanceBase
 from stackdeploy.providers.rds.instances import (
     common_properties,
@@ -35,6 +34,7 @@ from stackdeploy.providers.rds.modify import (
     PASSWORD_SOURCE_TAG,
     SKIP_SNAPSHOT_TAG,
 )
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.rds.common import final_snapshot_identifier
 from stackdeploy.specs.rds.db_instance import DB_INSTANCE
 from stackdeploy.specs.rds.password import source_from_tag, source_tag

@@ -16,13 +16,14 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.rds.common import arn_region, aws_tags
+from stackdeploy.providers.rds.common import arn_region
 from stackdeploy.providers.rds.instance_base import DbInstanceBase
 from stackdeploy.providers.rds.instances import (
     common_properties,
     describe_instance,
     wait_available,
 )
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.rds.db_replica import DB_REPLICA
 
 _OPTIONAL = {

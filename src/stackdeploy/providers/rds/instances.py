@@ -15,7 +15,8 @@ from stackdeploy.aws.waiters import wait_until
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.providers.rds.common import paged, tag_map
+from stackdeploy.providers.rds.common import paged
+from stackdeploy.providers.tagging_api import tag_map
 
 # The states in which an instance takes connections and modifications.
 READY = frozenset({"available", "storage-optimization"})

@@ -19,18 +19,9 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.providers.rds.common import (
-    aws_tags,
-    delete_group,
-    owned_groups,
-    paged,
-    rds,
-    read_each,
-    sync_tags,
-    tag_map,
-)
+from stackdeploy.providers.base import ResourceContext
+from stackdeploy.providers.rds.common import GroupProvider, delete_group, paged, rds
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.rds.parameter_group import DB_PARAMETER_GROUP, MAX_PARAMETERS_PER_CALL
 
 _IN_USE = "InvalidDBParameterGroupState"
@@ -58,50 +49,36 @@ def user_parameters(client: RetryingClient, name: str) -> dict[str, str] | None:
     return {p["ParameterName"]: str(p.get("ParameterValue", "")) for p in found}
 
 
-class DbParameterGroupProvider(Provider):
+class DbParameterGroupProvider(GroupProvider):
     rtype = DB_PARAMETER_GROUP
+    kind = "DB parameter group"
+    list_method = "describe_db_parameter_groups"
+    list_key = "DBParameterGroups"
+    name_key = "DBParameterGroupName"
+    arn_key = "DBParameterGroupArn"
+    exists_code = "DBParameterGroupAlreadyExists"
 
-    def _read(
-        self, region: str, stack: str | None, names: Sequence[str] = ()
-    ) -> list[LiveResource]:
-        client = rds(self.clients, region)
-        groups = [
-            g
-            for g in paged(client, "describe_db_parameter_groups", "DBParameterGroups")
-            # AWS's defaults ("default.mysql8.0") are never a stack's: names with dots are
-            # AWS's own, so they are skipped without a tag read.
-            if not str(g["DBParameterGroupName"]).startswith("default.")
-            and (not names or g["DBParameterGroupName"] in names)
-        ]
-        owned = owned_groups(client, groups, "DBParameterGroupArn", stack)
-        parameters = read_each(
-            [g["DBParameterGroupName"] for g, _ in owned], lambda n: user_parameters(client, n)
-        )
-        result = []
-        for (group, tags), values in zip(owned, parameters, strict=True):
-            if values is None:
-                continue  # deleted since it was listed
-            user, logical_id = split_tags(tags)
-            name = str(group["DBParameterGroupName"])
-            properties = {
-                "name": name,
-                "family": group.get("DBParameterGroupFamily"),
-                "description": group.get("Description", ""),
-                "parameters": values,
-                "tags": user,
-                "id": name,
-                "arn": group.get("DBParameterGroupArn"),
-            }
-            result.append(LiveResource(self.rtype.name, name, region, properties, logical_id))
-        return result
+    @staticmethod
+    def aws_own(name: str) -> bool:
+        # AWS's defaults ("default.mysql8.0"): names with dots are AWS's own.
+        return name.startswith("default.")
 
-    def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        return self._read(region, stack)
-
-    def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
-        if not physical_ids:
-            return {}
-        return {live.physical_id: live for live in self._read(region, None, physical_ids)}
+    def properties(
+        self, client: RetryingClient, group: dict[str, Any], tags: dict[str, str]
+    ) -> dict[str, Any] | None:
+        name = str(group["DBParameterGroupName"])
+        values = user_parameters(client, name)
+        if values is None:
+            return None
+        return {
+            "name": name,
+            "family": group.get("DBParameterGroupFamily"),
+            "description": group.get("Description", ""),
+            "parameters": values,
+            "tags": tags,
+            "id": name,
+            "arn": group.get("DBParameterGroupArn"),
+        }
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         client = rds(self.clients, ctx.region)
@@ -114,18 +91,9 @@ class DbParameterGroupProvider(Provider):
                 Tags=aws_tags({**props["tags"], **ctx.ownership_tags()}),
             )
         except ClientError as error:
-            if not has_code(error, "DBParameterGroupAlreadyExists"):
+            if not has_code(error, self.exists_code):
                 raise
-            found = self._read(ctx.region, ctx.stack, [name])
-            if not found or found[0].logical_id != ctx.logical_id:
-                raise ProviderError(
-                    f"a DB parameter group named '{name}' already exists in {ctx.region} and "
-                    "this stack does not own it",
-                    code="DBParameterGroupAlreadyExists",
-                    hint="give this group another name, or delete the existing one if it is a "
-                    "leftover",
-                    address=ctx.address,
-                ) from error
+            self.own_leftover(ctx, name, error)
         self._set(ctx, client, name, props["parameters"], {})
         return self.read_after_write(ctx, name)
 
@@ -142,9 +110,7 @@ class DbParameterGroupProvider(Provider):
             # What is set now, not as planned, decides what to change and reset.
             current = user_parameters(client, name) or {}
             self._set(ctx, client, name, props["parameters"], current)
-        arn = str(live.properties["arn"])
-        tags = tag_map(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
-        sync_tags(client, arn, {**props["tags"], **ctx.ownership_tags()}, tags)
+        self.sync_group_tags(client, ctx, live, props)
         return self.read_after_write(ctx, name)
 
     def _set(

@@ -30,7 +30,6 @@ from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.s3.common import (
     NO_SUCH_BUCKET,
     US_EAST_1,
-    aws_tags,
     code_of,
     desired_tags,
     owned_by,
@@ -39,6 +38,7 @@ from stackdeploy.providers.s3.common import (
 from stackdeploy.providers.s3.emptying import empty_bucket
 from stackdeploy.providers.s3.reads import GONE, READ_WORKERS, TAGS, read_buckets, read_one
 from stackdeploy.providers.s3.writes import converge
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.s3.bucket import BUCKET
 from stackdeploy.specs.s3.names import generated_prefix
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import error_code
 from stackdeploy.providers.base import ResourceContext
+from stackdeploy.providers.tagging_api import aws_tags, tag_map
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 
 US_EAST_1 = "us-east-1"
@@ -27,14 +28,6 @@ def region_of_location(constraint: str | None) -> str:
     if not constraint:
         return US_EAST_1
     return "eu-west-1" if constraint == "EU" else constraint
-
-
-def tag_dict(tag_set: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    return {tag["Key"]: tag.get("Value", "") for tag in tag_set or []}
-
-
-def aws_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
 def desired_tags(ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, str]:
@@ -71,4 +64,4 @@ def filter_from_aws(rule: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     combined = found.get("And") or {}
     prefix = found.get("Prefix", combined.get("Prefix", "")) or ""
     tags = [found["Tag"]] if "Tag" in found else combined.get("Tags", [])
-    return str(prefix), tag_dict(tags)
+    return str(prefix), tag_map(tags)

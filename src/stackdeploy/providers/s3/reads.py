@@ -23,8 +23,8 @@ from stackdeploy.providers.s3.common import (
     NO_SUCH_BUCKET,
     code_of,
     filter_from_aws,
-    tag_dict,
 )
+from stackdeploy.providers.tagging_api import aws_tags, tag_map
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.policy import policy_from_aws
 from stackdeploy.specs.s3.checks import TYPE_NAME
@@ -192,7 +192,7 @@ SUB_READS: dict[str, SubRead] = {
     ),
 }
 TAGS = SubRead(
-    "get_bucket_tagging", lambda r: tag_dict(r.get("TagSet")), frozenset({"NoSuchTagSet"}), {}
+    "get_bucket_tagging", lambda r: tag_map(r.get("TagSet")), frozenset({"NoSuchTagSet"}), {}
 )
 
 
@@ -238,7 +238,7 @@ def read_buckets(
 
 
 def _live(name: str, region: str, tags: dict[str, str], settings: dict[str, Any]) -> LiveResource:
-    user_tags, logical_id = split_tags([{"Key": k, "Value": v} for k, v in tags.items()])
+    user_tags, logical_id = split_tags(aws_tags(tags))
     properties = {
         "name": name,
         **settings,

@@ -22,13 +22,8 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import values_equal
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.s3.common import (
-    NO_SUCH_BUCKET,
-    aws_filter,
-    aws_tags,
-    code_of,
-    desired_tags,
-)
+from stackdeploy.providers.s3.common import NO_SUCH_BUCKET, aws_filter, code_of, desired_tags
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.iam.policy import policy_json
 from stackdeploy.specs.s3.bucket import BUCKET
 

@@ -15,7 +15,8 @@ every such difference, so an unchanged policy never shows a diff:
 - an empty `Sid` is dropped.
 
 Everything here is pure: the spec validators use it on the user's documents, the providers on
-what AWS returns.
+what AWS returns. Resource policies (an S3 bucket's, a KMS key's) share the same form and
+checks through resource_policy_document, with the rules of the service that holds them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import difflib
 import json
 import re
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from stackdeploy.specs.base import is_ref_like
@@ -80,6 +82,37 @@ def policy_document(value: Any, kind: PolicyKind) -> dict[str, Any]:
     """Parse, validate and canonicalize a user's policy; raises ValueError for a bad one."""
     document = parse_policy(value)
     check_policy(document, kind)
+    canonical: dict[str, Any] = canonical_policy(document)
+    return canonical
+
+
+@dataclass(frozen=True)
+class ResourcePolicyRules:
+    """What a service holding a policy on one of its resources (a bucket, a key) refuses.
+
+    Every statement of a resource policy says who (Principal) may do what (Action) to which
+    part of the resource (Resource); `notes` says what each of the three means there.
+    """
+
+    noun: str  # "bucket policy"
+    service: str  # "S3", in the size message
+    max_bytes: int
+    actions: re.Pattern[str]  # the actions the service accepts
+    action_hint: str  # what an action must be, e.g. "an S3 action (s3:GetObject, s3:*)"
+    notes: Mapping[str, str]  # "Action" / "Principal" / "Resource" -> what it says here
+
+
+def resource_policy_document(value: Any, rules: ResourcePolicyRules) -> dict[str, Any]:
+    """Parse, check and canonicalize a user's resource policy; raises ValueError for a bad
+    one (including one over the service's size limit)."""
+    document = parse_policy(value)
+    _raise(_problems(document, rules.noun, lambda s: _resource_statement_problems(s, rules), False))
+    text = policy_json(document)
+    if "${" not in text and len(text.encode()) > rules.max_bytes:
+        raise ValueError(
+            f"the {rules.noun} is {len(text.encode())} bytes; {rules.service} allows "
+            f"{rules.max_bytes}"
+        )
     canonical: dict[str, Any] = canonical_policy(document)
     return canonical
 
@@ -176,14 +209,26 @@ def _canonical_condition(value: Any) -> Any:
 
 def check_policy(document: Any, kind: PolicyKind) -> None:
     """Raise ValueError naming every rule the policy breaks that IAM would reject it for."""
-    problems = list(_problems(document, kind))
-    if problems:
-        raise ValueError("; ".join(problems))
+    _raise(_problems(document, "policy document", lambda s: _statement_problems(s, kind), True))
 
 
-def _problems(document: Any, kind: PolicyKind) -> Iterator[str]:
+def _raise(problems: Iterator[str]) -> None:
+    found = list(problems)
+    if found:
+        raise ValueError("; ".join(found))
+
+
+def _problems(
+    document: Any,
+    noun: str,
+    statement_problems: Callable[[Mapping[str, Any]], Iterator[str]],
+    check_sids: bool,
+) -> Iterator[str]:
+    """The document's problems, then each statement's (`statement_problems`), labelled by
+    Sid or position. IAM also wants Sids unique and alphanumeric (`check_sids`); resource
+    policies allow any text (KMS's default policy has "Enable IAM User Permissions")."""
     if not isinstance(document, Mapping):
-        yield "a policy document is a mapping with Version and Statement"
+        yield f"a {noun} is a mapping with Version and Statement"
         return
     for key in document:
         if key not in _DOCUMENT_KEYS:
@@ -195,7 +240,7 @@ def _problems(document: Any, kind: PolicyKind) -> Iterator[str]:
     if isinstance(statements, Mapping):
         statements = [statements]
     if not isinstance(statements, list) or not statements:
-        yield "a policy needs a Statement (a mapping or a non-empty list of them)"
+        yield f"a {noun} needs a Statement (a mapping or a non-empty list of them)"
         return
     sids: set[str] = set()
     for index, statement in enumerate(statements, start=1):
@@ -206,28 +251,59 @@ def _problems(document: Any, kind: PolicyKind) -> Iterator[str]:
         sid = statement.get("Sid")
         if isinstance(sid, str) and sid:
             label = f"statement '{sid}'"
-            if sid in sids:
+            if check_sids and sid in sids:
                 yield f"Sid '{sid}' is used by more than one statement"
             sids.add(sid)
-            if not is_ref_like(sid) and not _SID.match(sid):
+            if check_sids and not is_ref_like(sid) and not _SID.match(sid):
                 yield f"{label}: a Sid may contain only letters and digits"
-        yield from (f"{label}: {problem}" for problem in _statement_problems(statement, kind))
+        yield from (f"{label}: {problem}" for problem in statement_problems(statement))
 
 
-def _statement_problems(statement: Mapping[str, Any], kind: PolicyKind) -> Iterator[str]:
+def _element_problems(statement: Mapping[str, Any]) -> Iterator[str]:
+    """What every policy statement must get right, whoever holds the policy."""
     for key in statement:
         if key not in _STATEMENT_KEYS:
             yield f"unknown element '{key}'{_suggestion(key, _STATEMENT_KEYS)}"
     if statement.get("Effect") not in ("Allow", "Deny"):
         yield f"Effect must be Allow or Deny (got {statement.get('Effect')!r})"
-    yield from _exactly_one(statement, "Action", "NotAction")
     for key in _LIST_ELEMENTS:
         if key in statement and not _is_string_list(statement[key]):
             yield f"{key} must be a string or a list of strings"
-    for action in _strings(statement.get("Action")) + _strings(statement.get("NotAction")):
-        if not is_ref_like(action) and not _ACTION.match(action):
+    for key in _PRINCIPAL_ELEMENTS:
+        if key in statement:
+            yield from _principal_problems(key, statement[key])
+    condition = statement.get("Condition")
+    if condition is not None and not (
+        isinstance(condition, Mapping)
+        and all(isinstance(tests, Mapping) for tests in condition.values())
+    ):
+        yield "Condition must map operators to {condition key: values}"
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    """The literal actions of a statement (references are checked once resolved)."""
+    listed = string_values(statement.get("Action")) + string_values(statement.get("NotAction"))
+    return [action for action in listed if not is_ref_like(action)]
+
+
+def _resource_statement_problems(
+    statement: Mapping[str, Any], rules: ResourcePolicyRules
+) -> Iterator[str]:
+    yield from _element_problems(statement)
+    for first in ("Action", "Principal", "Resource"):
+        yield from _exactly_one(statement, first, f"Not{first}", rules.notes[first])
+    for action in _actions(statement):
+        if not rules.actions.match(action):
+            yield f"action '{action}' is not {rules.action_hint}"
+
+
+def _statement_problems(statement: Mapping[str, Any], kind: PolicyKind) -> Iterator[str]:
+    yield from _element_problems(statement)
+    yield from _exactly_one(statement, "Action", "NotAction")
+    for action in _actions(statement):
+        if not _ACTION.match(action):
             yield f"action '{action}' is not 'service:Action' (e.g. s3:GetObject) or '*'"
-        elif kind == "trust" and not is_ref_like(action) and not action.startswith(("sts:", "*")):
+        elif kind == "trust" and not action.startswith(("sts:", "*")):
             yield f"action '{action}': a trust policy allows only sts: actions (sts:AssumeRole)"
     if kind == "trust":
         if "Principal" not in statement:
@@ -242,22 +318,19 @@ def _statement_problems(statement: Mapping[str, Any], kind: PolicyKind) -> Itera
             if key in statement:
                 yield f"a permissions policy has no {key}: it applies to the role's sessions"
         yield from _exactly_one(statement, "Resource", "NotResource")
-    for key in _PRINCIPAL_ELEMENTS:
-        if key in statement:
-            yield from _principal_problems(key, statement[key])
-    condition = statement.get("Condition")
-    if condition is not None and not (
-        isinstance(condition, Mapping)
-        and all(isinstance(tests, Mapping) for tests in condition.values())
-    ):
-        yield "Condition must map operators to {condition key: values}"
 
 
-def _exactly_one(statement: Mapping[str, Any], first: str, second: str) -> Iterator[str]:
+def _exactly_one(
+    statement: Mapping[str, Any], first: str, second: str, note: str | None = None
+) -> Iterator[str]:
     if first in statement and second in statement:
         yield f"use either {first} or {second}, not both"
     elif first not in statement and second not in statement:
-        yield f"{first} (or {second}) is required"
+        yield (
+            f"{first} (or {second}) is required"
+            if note is None
+            else f"{first} is required ({note})"
+        )
 
 
 def _principal_problems(key: str, value: Any) -> Iterator[str]:
@@ -282,7 +355,8 @@ def _is_string_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
-def _strings(value: Any) -> list[str]:
+def string_values(value: Any) -> list[str]:
+    """The strings of an element that holds a string or a list of them."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):

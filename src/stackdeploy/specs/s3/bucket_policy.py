@@ -15,114 +15,32 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from stackdeploy.specs.base import is_ref_like
-from stackdeploy.specs.iam.policy import VERSIONS, canonical_policy, parse_policy, policy_json
+from stackdeploy.specs.iam.policy import (
+    ResourcePolicyRules,
+    resource_policy_document,
+    string_values,
+)
 
 MAX_POLICY_BYTES = 20 * 1024
-_STATEMENT_KEYS = (
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
+_RULES = ResourcePolicyRules(
+    noun="bucket policy",
+    service="S3",
+    max_bytes=MAX_POLICY_BYTES,
+    actions=re.compile(r"^(s3:[A-Za-z0-9*?]+|\*)$"),
+    action_hint="an S3 action (s3:GetObject, s3:*)",
+    notes={
+        "Action": "which requests it is about",
+        "Principal": "who it applies to",
+        "Resource": "the bucket or its objects",
+    },
 )
-_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
-_S3_ACTION = re.compile(r"^(s3:[A-Za-z0-9*?]+|s3:\*|\*)$")
 
 
 def bucket_policy_document(value: Any) -> dict[str, Any]:
     """A user's bucket policy, validated and canonical; {} when there is none."""
     if value is None or value in ({}, ""):
         return {}
-    document = parse_policy(value)
-    problems = list(_problems(document))
-    if problems:
-        raise ValueError("; ".join(problems))
-    text = policy_json(document)
-    if "${" not in text and len(text.encode()) > MAX_POLICY_BYTES:
-        raise ValueError(
-            f"the policy is {len(text.encode())} bytes; S3 allows {MAX_POLICY_BYTES} per bucket"
-        )
-    canonical: dict[str, Any] = canonical_policy(document)
-    return canonical
-
-
-def _problems(document: Any) -> Iterator[str]:
-    if not isinstance(document, Mapping):
-        yield "a bucket policy is a mapping with Version and Statement"
-        return
-    for key in document:
-        if key not in ("Version", "Id", "Statement"):
-            yield f"unknown policy element '{key}'"
-    if document.get("Version") not in (None, *VERSIONS):
-        yield f"Version '{document.get('Version')}' is not one of {', '.join(VERSIONS)}"
-    statements = document.get("Statement")
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        yield "a policy needs a Statement (a mapping or a non-empty list of them)"
-        return
-    for index, statement in enumerate(statements, start=1):
-        label = f"statement {index}"
-        if isinstance(statement, Mapping) and statement.get("Sid"):
-            label = f"statement '{statement['Sid']}'"
-        if not isinstance(statement, Mapping):
-            yield f"{label} is not a mapping"
-            continue
-        yield from (f"{label}: {problem}" for problem in _statement_problems(statement))
-
-
-def _statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
-    for key in statement:
-        if key not in _STATEMENT_KEYS:
-            yield f"unknown element '{key}'"
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        yield f"Effect must be Allow or Deny (got {statement.get('Effect')!r})"
-    for first, second, what in (
-        ("Action", "NotAction", "which requests it is about"),
-        ("Principal", "NotPrincipal", "who it applies to"),
-        ("Resource", "NotResource", "the bucket or its objects"),
-    ):
-        if first in statement and second in statement:
-            yield f"use either {first} or {second}, not both"
-        elif first not in statement and second not in statement:
-            yield f"{first} is required ({what})"
-    for key in ("Action", "NotAction"):
-        for action in _strings(statement.get(key)):
-            if not is_ref_like(action) and not _S3_ACTION.match(action):
-                yield f"action '{action}' is not an S3 action (s3:GetObject, s3:*)"
-    for key in ("Principal", "NotPrincipal"):
-        if key in statement:
-            yield from _principal_problems(key, statement[key])
-    condition = statement.get("Condition")
-    if condition is not None and not (
-        isinstance(condition, Mapping)
-        and all(isinstance(tests, Mapping) for tests in condition.values())
-    ):
-        yield "Condition must map operators to {condition key: values}"
-
-
-def _principal_problems(key: str, value: Any) -> Iterator[str]:
-    if value == "*":
-        return
-    if not isinstance(value, Mapping) or not value:
-        yield f'{key} must be "*" or a mapping such as {{AWS: "123456789012"}}'
-        return
-    for kind in value:
-        if kind not in _PRINCIPAL_TYPES:
-            yield f"unknown {key} type '{kind}' (one of {', '.join(_PRINCIPAL_TYPES)})"
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
+    return resource_policy_document(value, _RULES)
 
 
 def resources_of(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
@@ -130,7 +48,7 @@ def resources_of(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
     statements = document.get("Statement") or []
     for index, statement in enumerate(statements if isinstance(statements, list) else []):
         if isinstance(statement, Mapping):
-            for resource in _strings(statement.get("Resource")):
+            for resource in string_values(statement.get("Resource")):
                 yield index, resource
 
 
@@ -144,7 +62,7 @@ def grants_public_access(document: Mapping[str, Any]) -> bool:
             continue
         principal = statement.get("Principal")
         everyone = principal == "*" or (
-            isinstance(principal, Mapping) and "*" in _strings(principal.get("AWS"))
+            isinstance(principal, Mapping) and "*" in string_values(principal.get("AWS"))
         )
         if everyone and not statement.get("Condition"):
             return True

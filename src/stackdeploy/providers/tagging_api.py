@@ -1,5 +1,5 @@
-"""Finding a stack's resources through the Resource Groups Tagging API, reading the
-per-resource details a few at a time, and the tag and not-found helpers those reads share.
+"""Finding a stack's resources through the Resource Groups Tagging API, and the tag and
+not-found helpers the reads after it share (the reads run through providers/concurrency.py).
 
 Services whose own list calls carry no tags (KMS ListKeys, DynamoDB ListTables) would need one
 tag read per resource in the region, the stack's or not. GetResources filtered by resource
@@ -11,21 +11,21 @@ with the service's own read, and the state record covers the first case.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
+from stackdeploy.providers.concurrency import read_concurrently
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
+
+__all__ = ["read_concurrently"]  # re-exported for the providers that list by tag
 
 T = TypeVar("T")
 R = TypeVar("R")
 AwsTags = list[dict[str, str]]
-# Per-resource reads at once: enough to hide latency, few enough not to be throttled.
-READ_WORKERS = 8
 
 
 def tagged_resources(
@@ -44,17 +44,6 @@ def tagged_resources(
         ResourcesPerPage=100,
     )
     return {m["ResourceARN"]: list(m.get("Tags") or []) for m in mappings}
-
-
-def read_concurrently(items: Sequence[T], read_one: Callable[[T], R | None]) -> list[R]:
-    """`read_one` for every item, a few at a time, in the items' order; None results (gone
-    since they were listed) are left out."""
-    if len(items) <= 1:
-        results = [read_one(item) for item in items]
-    else:
-        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
-            results = list(pool.map(read_one, items))
-    return [result for result in results if result is not None]
 
 
 def aws_tags(tags: Mapping[str, str]) -> AwsTags:

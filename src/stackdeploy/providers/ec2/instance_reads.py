@@ -5,7 +5,6 @@ termination protection, which AWS only returns per instance."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,13 +12,10 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
+from stackdeploy.providers.concurrency import map_concurrently
 from stackdeploy.providers.ec2.common import ec2_arn, id_filter, split_tags
 from stackdeploy.providers.ec2.launch_data import filter_chunks, metadata_from, profile_name
 from stackdeploy.specs.ec2.instance import PUBLIC_IP_TAG, TYPE_NAME, USER_DATA_DIGEST_TAG
-
-# Parallel DescribeInstanceAttribute calls: well inside EC2's describe bucket (burst 100,
-# refill 20/s), and few enough that a large fleet does not starve the other types' reads.
-PROTECTION_READERS = 8
 
 # States in which an instance exists for a stack: terminated ones stay listed for about an
 # hour (and still match tag filters), and a shutting-down one can never run again.
@@ -63,12 +59,8 @@ def read_instances(
         return []
     volumes = _root_volumes(ec2, instances)
     profiles = _profiles(ec2, instances)
-    # One call per instance is AWS's only way to read this; in parallel, they cost one latency
-    # per PROTECTION_READERS instances instead of one each.
-    with ThreadPoolExecutor(max_workers=PROTECTION_READERS) as pool:
-        protection = list(
-            pool.map(lambda i: _termination_protected(ec2, i["InstanceId"]), instances)
-        )
+    # One call per instance is AWS's only way to read this.
+    protection = map_concurrently(instances, lambda i: _termination_protected(ec2, i["InstanceId"]))
     return [
         _to_live(region, instance, volumes, profiles, protected)
         for instance, protected in zip(instances, protection, strict=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
@@ -24,6 +23,7 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.concurrency import map_concurrently
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 
 T = TypeVar("T")
@@ -81,12 +81,8 @@ def generated_names(
 def read_each(names: Sequence[str], read_one: Callable[[str], T | None]) -> dict[str, T]:
     """`read_one` for every name, a few at a time; names that do not exist are left out."""
     unique = sorted(set(names))
-    if len(unique) <= 1:
-        found = [(name, read_one(name)) for name in unique]
-    else:
-        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(unique))) as pool:
-            found = list(zip(unique, pool.map(read_one, unique), strict=True))
-    return {name: value for name, value in found if value is not None}
+    found = map_concurrently(unique, read_one, workers=READ_WORKERS)
+    return {name: value for name, value in zip(unique, found, strict=True) if value is not None}
 
 
 def sync_iam_tags(

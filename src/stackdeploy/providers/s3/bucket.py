@@ -15,7 +15,6 @@ Reads by name add a GetBucketLocation each, to report a bucket only in its own r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,6 +26,7 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.concurrency import map_concurrently
 from stackdeploy.providers.s3.common import (
     NO_SUCH_BUCKET,
     US_EAST_1,
@@ -36,7 +36,7 @@ from stackdeploy.providers.s3.common import (
     region_of_location,
 )
 from stackdeploy.providers.s3.emptying import empty_bucket
-from stackdeploy.providers.s3.reads import GONE, READ_WORKERS, TAGS, read_buckets, read_one
+from stackdeploy.providers.s3.reads import GONE, TAGS, read_buckets, read_one
 from stackdeploy.providers.s3.writes import converge
 from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.s3.bucket import BUCKET
@@ -72,8 +72,7 @@ class BucketProvider(Provider):
         names = sorted(set(physical_ids))
         if not names:
             return {}
-        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(names))) as pool:
-            regions = list(pool.map(lambda name: self._region(s3, name), names))
+        regions = map_concurrently(names, lambda name: self._region(s3, name))
         # A bucket in another region is that region's to report.
         here = [name for name, found in zip(names, regions, strict=True) if found == region]
         return read_buckets(s3, region, here)

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
+from stackdeploy.providers.concurrency import READ_WORKERS
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.s3.common import (
     FORCE_DESTROY_TAG,
@@ -32,7 +33,6 @@ from stackdeploy.specs.s3.lifecycle import canonical_rule
 from stackdeploy.specs.s3.names import bucket_arn, partition_of
 from stackdeploy.specs.s3.replication import canonical_replication
 
-READ_WORKERS = 8
 NO_BLOCKS = {
     "block_public_acls": False,
     "ignore_public_acls": False,

@@ -6,15 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 from tests.strict import autoscaling
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 _IN_USE = (
     "ResourceInUse",
     "You cannot delete an AutoScalingGroup while there are instances or pending Spot "
@@ -37,14 +34,9 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
     return strict
 
 
-def _hooked(aws: str, service: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
-
-
 @pytest.fixture
 def asg(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "autoscaling")
+    return hooked_client(aws, "autoscaling")
 
 
 @pytest.fixture
@@ -70,11 +62,7 @@ def template(layer: StrictAws) -> dict[str, Any]:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response: dict[str, Any] = raised.value.response
-    error = response["Error"]
-    return error["Code"], error["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+    return refusal(call)
 
 
 def _create(asg: Any, template: dict[str, Any], name: str = "web", **sizes: int) -> None:
@@ -191,7 +179,7 @@ def test_a_group_with_instances_needs_force_and_ec2_shuts_them_down(
     assert _error(lambda: asg.delete_auto_scaling_group(AutoScalingGroupName="web")) == _IN_USE
     asg.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
     assert _states(asg) == ["Delete in progress", "Terminating", "Terminating"]
-    ec2 = _hooked(aws, "ec2")
+    ec2 = hooked_client(aws, "ec2")
 
     def ec2_states() -> list[str]:
         found = ec2.describe_instances(InstanceIds=ids)["Reservations"]

@@ -8,10 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.plan.planner import make_plan
 from tests.conftest import FAST, REGION
@@ -19,10 +16,9 @@ from tests.providers.cases_compute import INSTANCE
 from tests.providers.harness import ContractRun
 from tests.strict import fixtures
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
 strict_aws = fixtures.strict_aws
-
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture
@@ -34,8 +30,7 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 
 def _hooked(aws: str, service: str = "ec2") -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, service)
 
 
 @pytest.fixture
@@ -49,10 +44,8 @@ def truth(layer: StrictAws) -> Any:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return str(error["Code"]), str(error["Message"])
+    code, message, _ = refusal(call)
+    return code, message
 
 
 class Net:

@@ -6,15 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 from tests.strict import dynamodb
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 _ONE_INDEX = (
     "LimitExceededException",
     "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
@@ -38,8 +35,7 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 @pytest.fixture
 def ddb(layer: StrictAws, aws: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client("dynamodb", region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, "dynamodb")
 
 
 @pytest.fixture
@@ -49,10 +45,8 @@ def truth(layer: StrictAws) -> Any:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return error["Code"], error["Message"]
+    code, message, _ = refusal(call)
+    return code, message
 
 
 def _create(ddb: Any, name: str = "orders", **extra: Any) -> None:

@@ -6,10 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.events import Recorder
 from stackdeploy.model.live import LiveResource
@@ -18,8 +15,8 @@ from stackdeploy.providers.ec2.security_group import SecurityGroupProvider
 from stackdeploy.providers.elb.load_balancer import ClassicLoadBalancerProvider
 from tests.conftest import FAST, REGION
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 HTTP = [{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}]
 
 
@@ -31,19 +28,14 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
     return strict
 
 
-def _hooked(aws: str, service: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
-
-
 @pytest.fixture
 def ec2(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "ec2")
+    return hooked_client(aws, "ec2")
 
 
 @pytest.fixture
 def elb(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "elb")
+    return hooked_client(aws, "elb")
 
 
 class Network:
@@ -68,10 +60,8 @@ def net(layer: StrictAws) -> Network:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return error["Code"], error["Message"]
+    code, message, _ = refusal(call)
+    return code, message
 
 
 def _create(elb: Any, net: Network, name: str = "web", **extra: Any) -> None:
@@ -217,7 +207,7 @@ def test_the_engine_waits_out_the_release(layer: StrictAws, aws: str, net: Netwo
     clients = ClientFactory(endpoint_url=aws, default_region=REGION, timing=FAST)
     events = Recorder()
     ctx = ResourceContext("s", "lb", REGION, "token", events, FAST)
-    _create(_hooked(aws, "elb"), net)
+    _create(hooked_client(aws, "elb"), net)
     lb = LiveResource("aws.elb.load_balancer", "web", REGION, {})
     ClassicLoadBalancerProvider(clients).delete(ctx, lb)
     group = LiveResource("aws.ec2.security_group", net.group, REGION, {})

@@ -6,15 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 from tests.strict import ec2, elbv2
 from tests.strict.core import StrictAws
-
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+from tests.strict.probe import hooked_client, refusal
 
 
 @pytest.fixture
@@ -31,20 +27,14 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
     return strict
 
 
-def _hooked(aws: str, service: str) -> Any:
-    """A client through the layer, as the engine's factory makes them."""
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
-
-
 @pytest.fixture
 def elb(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "elbv2")
+    return hooked_client(aws, "elbv2")
 
 
 @pytest.fixture
 def ec2_client(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "ec2")
+    return hooked_client(aws, "ec2")
 
 
 class Network:
@@ -71,10 +61,8 @@ def net(layer: StrictAws) -> Network:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return error["Code"], error["Message"]
+    code, message, _ = refusal(call)
+    return code, message
 
 
 def _create(elb: Any, net: Network, name: str = "web", **extra: Any) -> str:

@@ -9,10 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.events import Recorder, Retrying
 from stackdeploy.providers.base import ResourceContext
@@ -20,8 +17,8 @@ from stackdeploy.providers.iam.instance_profile import InstanceProfileProvider
 from stackdeploy.providers.iam.role import RoleProvider
 from tests.conftest import FAST, REGION
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -43,19 +40,11 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 @pytest.fixture
 def iam(layer: StrictAws, aws: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client("iam", region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, "iam")
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response: dict[str, Any] = raised.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
+    return refusal(call)
 
 
 def test_role_names_are_unique_whatever_their_case(iam: Any) -> None:

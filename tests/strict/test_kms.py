@@ -6,15 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 from tests.strict import kms
 from tests.strict.core import StrictAws
-
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+from tests.strict.probe import hooked_client, refusal
 
 
 @pytest.fixture
@@ -28,8 +24,7 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 @pytest.fixture
 def client(layer: StrictAws, aws: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client("kms", region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, "kms")
 
 
 @pytest.fixture
@@ -38,10 +33,8 @@ def truth(layer: StrictAws) -> Any:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return error["Code"], error["Message"]
+    code, message, _ = refusal(call)
+    return code, message
 
 
 def _key(client: Any, **options: Any) -> dict[str, Any]:

@@ -6,15 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 from tests.strict import rds
 from tests.strict.core import StrictAws
-
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+from tests.strict.probe import hooked_client, refusal
 
 
 @pytest.fixture
@@ -31,19 +27,14 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
     return strict
 
 
-def _hooked(aws: str, service: str) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
-
-
 @pytest.fixture
 def client(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "rds")
+    return hooked_client(aws, "rds")
 
 
 @pytest.fixture
 def ec2(layer: StrictAws, aws: str) -> Any:
-    return _hooked(aws, "ec2")
+    return hooked_client(aws, "ec2")
 
 
 @pytest.fixture
@@ -75,10 +66,8 @@ def network(layer: StrictAws) -> Network:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    return error["Code"], error["Message"]
+    code, message, _ = refusal(call)
+    return code, message
 
 
 def _code(call: Callable[[], object]) -> str:

@@ -8,15 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from tests.strict import s3 as s3_rules
 from tests.strict.core import StrictAws
+from tests.strict.probe import hooked_client, refusal
 
 WEST, EAST = "us-west-2", "us-east-2"
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 ROLE = "arn:aws:iam::123456789012:role/replication"
 
 
@@ -29,8 +26,7 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 
 def _hooked(aws: str, region: str = WEST) -> Any:
-    session = aws_session.new_boto3_session(None)
-    return session.client("s3", region_name=region, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, "s3", region)
 
 
 @pytest.fixture
@@ -39,10 +35,8 @@ def s3(layer: StrictAws, aws: str) -> Any:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response: dict[str, Any] = raised.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+    code, _, status = refusal(call)
+    return code, status
 
 
 @pytest.fixture

@@ -8,18 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
 from tests.conftest import FAST, REGION
 from tests.strict import faults, fixtures
 from tests.strict.core import AwsError, Call, StrictAws, StrictLayerError
+from tests.strict.probe import hooked_client, refusal
 
 strict_aws = fixtures.strict_aws  # the fixture under test, as a conftest would import it
-
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture
@@ -32,8 +28,7 @@ def layer(aws: str, monkeypatch: pytest.MonkeyPatch) -> StrictAws:
 
 def _hooked(aws: str, service: str = "ec2") -> Any:
     """A raw client from the patched new_boto3_session, as the engine's factory makes them."""
-    session = aws_session.new_boto3_session(None)
-    return session.client(service, region_name=REGION, endpoint_url=aws, config=_NO_RETRIES)
+    return hooked_client(aws, service)
 
 
 @pytest.fixture
@@ -48,14 +43,7 @@ def truth(layer: StrictAws) -> Any:
 
 
 def _error(call: Callable[[], object]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response: dict[str, Any] = raised.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
+    return refusal(call)
 
 
 class Network:

@@ -99,17 +99,20 @@ def test_a_name_taken_by_another_template_is_explained(run: ContractRun, aws: st
     assert raised.value.hint and "another name" in raised.value.hint
 
 
-def test_refresh_reads_the_default_version_per_template(run: ContractRun) -> None:
+def test_refresh_reads_the_default_versions_in_one_call(run: ContractRun) -> None:
     for logical_id in ("a", "b"):
         run.logical_id = logical_id
         _create(run)
     run.clients.stats.calls.clear()
     found = run.provider.read_owned(REGION, STACK)
     assert sorted(live.logical_id or "" for live in found) == ["a", "b"]
+    # Each template got its own default version's launch data from the one account-wide read.
+    assert {live.properties["instance_type"] for live in found} == {"t3.micro"}
+    assert all(live.properties["user_data"] for live in found)
     assert dict(run.clients.stats.calls) == {
         "ec2.DescribeLaunchTemplates": 1,
         "ec2.DescribeTags": 1,
-        "ec2.DescribeLaunchTemplateVersions": 2,
+        "ec2.DescribeLaunchTemplateVersions": 1,  # account-wide $Default, not one per template
     }
 
 

@@ -61,18 +61,23 @@ class LaunchTemplateProvider(Ec2Provider):
     def _to_lives(self, region: str, templates: list[dict[str, Any]]) -> list[LiveResource]:
         # Tags come from DescribeTags, one call for the batch: it is authoritative, while
         # moto's DescribeLaunchTemplates repeats the tags the template was created with.
-        tags = _tags_by_id(self.ec2(region), [t["LaunchTemplateId"] for t in templates])
-        found = (
-            self.to_live(region, {**t, "Tags": tags.get(t["LaunchTemplateId"], [])})
+        ids = [t["LaunchTemplateId"] for t in templates]
+        tags = _tags_by_id(self.ec2(region), ids)
+        versions = _default_versions(self.ec2(region), ids)
+        return [
+            self._live(region, {**t, "Tags": tags.get(t["LaunchTemplateId"], [])}, version)
             for t in templates
-        )
-        return [live for live in found if live is not None]
+            # None: deleted between the two reads
+            if (version := versions.get(t["LaunchTemplateId"])) is not None
+        ]
 
     def to_live(self, region: str, template: dict[str, Any]) -> LiveResource | None:
         template_id = template["LaunchTemplateId"]
-        version = _default_version(self.ec2(region), template_id)
-        if version is None:
-            return None  # deleted between the two reads
+        version = _default_versions(self.ec2(region), [template_id]).get(template_id)
+        return None if version is None else self._live(region, template, version)
+
+    def _live(self, region: str, template: dict[str, Any], version: dict[str, Any]) -> LiveResource:
+        template_id = template["LaunchTemplateId"]
         tags, logical_id = split_tags(template.get("Tags"))
         properties = {
             "name": template["LaunchTemplateName"],
@@ -223,13 +228,26 @@ def _describe_by_id(ec2: RetryingClient, template_id: str) -> list[dict[str, Any
         raise
 
 
-def _default_version(ec2: RetryingClient, template_id: str) -> dict[str, Any] | None:
-    try:
-        versions = ec2.describe_launch_template_versions(
-            LaunchTemplateId=template_id, Versions=["$Default"]
-        )["LaunchTemplateVersions"]
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise
-    return dict(versions[0]) if versions else None
+def _default_versions(ec2: RetryingClient, template_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The default version of each template, by id. For several, one account-wide
+    DescribeLaunchTemplateVersions of `$Default` (AWS takes no list of template ids with it)
+    instead of one call per template."""
+    if len(template_ids) > 1:
+        wanted = set(template_ids)
+        versions = ec2.paginate(
+            "describe_launch_template_versions", "LaunchTemplateVersions", Versions=["$Default"]
+        )
+        return {v["LaunchTemplateId"]: dict(v) for v in versions if v["LaunchTemplateId"] in wanted}
+    found: dict[str, dict[str, Any]] = {}
+    for template_id in template_ids:
+        try:
+            versions = ec2.describe_launch_template_versions(
+                LaunchTemplateId=template_id, Versions=["$Default"]
+            )["LaunchTemplateVersions"]
+        except ClientError as error:
+            if is_not_found(error):
+                continue
+            raise
+        if versions:
+            found[template_id] = dict(versions[0])
+    return found

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
@@ -24,6 +24,8 @@ from stackdeploy.events import EventSink
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, ResourceType
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,24 +89,12 @@ class Provider(ABC):
 
     def read_after_write(self, ctx: ResourceContext, physical_id: str) -> LiveResource:
         """Read a resource just created: AWS reads are eventually consistent, so retry briefly."""
-        found: list[LiveResource] = []
-
-        def attempt() -> None:
-            live = self.read(ctx.region, physical_id)
-            if live is None:
-                raise _NotYetVisible(physical_id)
-            found.append(live)
-
-        retry_while(
-            attempt,
-            codes=set(),
-            matches=lambda error: isinstance(error, _NotYetVisible),
-            deadline=ctx.timing.visibility_deadline,
-            timing=ctx.timing,
-            events=ctx.events,
+        return until_visible(
+            ctx,
+            lambda: self.read(ctx.region, physical_id),
+            what=physical_id,
             operation=f"read {self.rtype.name}",
         )
-        return found[-1]
 
     @staticmethod
     def ignore_not_found(action: Callable[[], object]) -> None:
@@ -117,5 +107,30 @@ class Provider(ABC):
 
 
 class _NotYetVisible(ProviderError):
-    def __init__(self, physical_id: str) -> None:
-        super().__init__(f"{physical_id} is not visible yet after its creation")
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is not visible yet after its creation")
+
+
+def until_visible(
+    ctx: ResourceContext, read: Callable[[], T | None], *, what: str, operation: str
+) -> T:
+    """`read()` retried within the visibility window while it finds nothing: a resource
+    created moments ago may not show in AWS's reads yet."""
+    found: list[T] = []
+
+    def attempt() -> None:
+        value = read()
+        if value is None:
+            raise _NotYetVisible(what)
+        found.append(value)
+
+    retry_while(
+        attempt,
+        codes=set(),
+        matches=lambda error: isinstance(error, _NotYetVisible),
+        deadline=ctx.timing.visibility_deadline,
+        timing=ctx.timing,
+        events=ctx.events,
+        operation=operation,
+    )
+    return found[-1]

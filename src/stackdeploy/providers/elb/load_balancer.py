@@ -21,11 +21,10 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import has_code
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.providers.base import Provider, ResourceContext, until_visible
 from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.providers.elb.changes import Converger, aws_listener
@@ -130,24 +129,14 @@ class ClassicLoadBalancerProvider(Provider):
         """Refuse to touch the load balancer called `name` unless its ownership tags make it
         this very resource (a name is unique in the region, whoever made it)."""
         elb = self.elb(ctx.region)
-        found: list[list[dict[str, str]]] = []
-
-        def read_tags() -> None:
-            tags = tags_by_name(elb, [name])
-            if name not in tags:  # just created, and not visible to DescribeTags yet
-                raise _NotVisibleYet(f"load balancer {name} is not visible yet")
-            found.append(tags[name])
-
-        retry_while(
-            read_tags,
-            codes=set(),
-            matches=lambda error: isinstance(error, _NotVisibleYet),
-            deadline=ctx.timing.visibility_deadline,
-            timing=ctx.timing,
-            events=ctx.events,
+        # Just created, a load balancer may not be visible to DescribeTags yet.
+        tags = until_visible(
+            ctx,
+            lambda: tags_by_name(elb, [name]).get(name),
+            what=f"load balancer {name}",
             operation="elb.DescribeTags",
         )
-        stack, logical_id = _tag(found[-1], OWNERSHIP_TAG_STACK), _tag(found[-1], OWNERSHIP_TAG_ID)
+        stack, logical_id = _tag(tags, OWNERSHIP_TAG_STACK), _tag(tags, OWNERSHIP_TAG_ID)
         if (stack, logical_id) != (ctx.stack, ctx.logical_id):
             owner = f"'{logical_id}' of stack '{stack}'" if stack else "no stackdeploy stack"
             raise ProviderError(
@@ -188,10 +177,6 @@ class ClassicLoadBalancerProvider(Provider):
         return Converger(
             ctx, self.elb(ctx.region), lambda: self.clients.client("ec2", ctx.region), name
         )
-
-
-class _NotVisibleYet(ProviderError):
-    pass
 
 
 def _tag(tags: list[dict[str, str]] | None, key: str) -> str | None:

@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import error_code
 from stackdeploy.aws.session import RetryingClient
+from stackdeploy.providers import ownership
 from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
+from stackdeploy.specs.base import RESERVED_TAG_PREFIXES
 
 TAG_RESOURCE_TYPE = "auto-scaling-group"
 DELETING = "Delete in progress"
@@ -70,8 +71,7 @@ def is_group_missing(error: BaseException) -> bool:
 
 def owner_of(group: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(stack, logical id) from the group's ownership tags."""
-    tags = {t["Key"]: t.get("Value", "") for t in group.get("Tags") or []}
-    return tags.get(OWNERSHIP_TAG_STACK), tags.get(OWNERSHIP_TAG_ID)
+    return ownership.owner_of(group.get("Tags"))
 
 
 def version_of(version: str | None) -> int | str:

@@ -36,7 +36,8 @@ from stackdeploy.providers.elb.reads import (
     properties_of,
     tags_by_name,
 )
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
+from stackdeploy.providers.ownership import owner_of
+from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.elb.load_balancer import CLASSIC_LOAD_BALANCER
 
 
@@ -136,7 +137,7 @@ class ClassicLoadBalancerProvider(Provider):
             what=f"load balancer {name}",
             operation="elb.DescribeTags",
         )
-        stack, logical_id = _tag(tags, OWNERSHIP_TAG_STACK), _tag(tags, OWNERSHIP_TAG_ID)
+        stack, logical_id = owner_of(tags)
         if (stack, logical_id) != (ctx.stack, ctx.logical_id):
             owner = f"'{logical_id}' of stack '{stack}'" if stack else "no stackdeploy stack"
             raise ProviderError(

@@ -13,7 +13,7 @@ from typing import Any
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory, RetryingClient
-from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
+from stackdeploy.providers.ownership import owned_by
 from stackdeploy.specs.elbv2.actions import REDIRECT_DEFAULTS
 
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
@@ -66,10 +66,6 @@ def describe_tags(
             for one in batch:
                 found.update(ignore_gone(tags, [one]) or {})
     return found
-
-
-def owned_by(tags: AwsTags, stack: str) -> bool:
-    return any(t["Key"] == OWNERSHIP_TAG_STACK and t.get("Value") == stack for t in tags)
 
 
 def aws_tags(tags: Mapping[str, str]) -> AwsTags:

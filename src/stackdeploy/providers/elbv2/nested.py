@@ -14,7 +14,8 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.elbv2.common import describe_tags, elbv2, owned_by, sync_tags
+from stackdeploy.providers.elbv2.common import describe_tags, elbv2, sync_tags
+from stackdeploy.providers.ownership import owned_by
 
 
 class NestedProvider(Provider):

@@ -24,10 +24,10 @@ from stackdeploy.providers.elbv2.common import (
     described_by_arn,
     elbv2,
     ignore_gone,
-    owned_by,
     paged,
     sync_tags,
 )
+from stackdeploy.providers.ownership import owned_by
 from stackdeploy.specs.elbv2.target_group import TARGET_GROUP
 
 # Set when `targets` is managed by the stack: only then are registrations read (one

@@ -24,7 +24,6 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.concurrency import map_concurrently
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 
 T = TypeVar("T")
 # IAM's default request quota is low; a few reads at a time keep a refresh fast without
@@ -38,15 +37,6 @@ def iam_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 def tag_value(aws_tags: Iterable[Mapping[str, str]] | None, key: str) -> str | None:
     return next((t.get("Value") for t in aws_tags or [] if t.get("Key") == key), None)
-
-
-def owned_by(aws_tags: Iterable[Mapping[str, str]] | None, ctx: ResourceContext) -> bool:
-    """Whether AWS's tags say this resource is the one `ctx` describes."""
-    tags = list(aws_tags or [])
-    return (
-        tag_value(tags, OWNERSHIP_TAG_STACK) == ctx.stack
-        and tag_value(tags, OWNERSHIP_TAG_ID) == ctx.logical_id
-    )
 
 
 def or_none(call: Callable[[], T]) -> T | None:

@@ -28,10 +28,10 @@ from stackdeploy.providers.iam.common import (
     name_taken,
     no_longer_exists,
     or_none,
-    owned_by,
     sync_iam_tags,
     tag_value,
 )
+from stackdeploy.providers.ownership import made_for
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.instance_profile import INSTANCE_PROFILE
 
@@ -87,7 +87,7 @@ class InstanceProfileProvider(IamProvider):
                 raise
             created = self._get(iam, name)
             # Only an earlier, interrupted run of this very resource may be adopted.
-            if created is None or not owned_by(created.get("Tags"), ctx):
+            if created is None or not made_for(created.get("Tags"), ctx):
                 raise name_taken(ctx, "instance profile", name) from error
             current, _ = split_tags(created.get("Tags"))
             self._sync_tags(iam, name, props["tags"], current)

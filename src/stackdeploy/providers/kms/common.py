@@ -14,7 +14,7 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
+from stackdeploy.providers.ownership import made_for
 
 AwsTags = list[dict[str, str]]
 
@@ -44,15 +44,6 @@ def key_tags(kms: RetryingClient, key_id: str) -> AwsTags | None:
             return None
         raise
     return as_key_value(found)
-
-
-def owned_by(tags: AwsTags | None, ctx: ResourceContext) -> bool:
-    """Whether the tags say this key is the one `ctx` describes (an earlier key of the same
-    resource: a replaced one, or one an interrupted run left)."""
-    values = {t["Key"]: t.get("Value") for t in tags or []}
-    return values.get(OWNERSHIP_TAG_STACK) == ctx.stack and (
-        values.get(OWNERSHIP_TAG_ID) == ctx.logical_id
-    )
 
 
 def once_visible(ctx: ResourceContext, operation: str, action: Callable[[], object]) -> None:
@@ -112,7 +103,7 @@ def claim_alias(ctx: ResourceContext, kms: RetryingClient, key_id: str, alias: s
     holder = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
     if holder == key_id:
         return
-    if not owned_by(key_tags(kms, holder), ctx):
+    if not made_for(key_tags(kms, holder), ctx):
         raise ProviderError(
             f"the alias {alias} already names key {holder}, which this stack does not own",
             code="AlreadyExistsException",

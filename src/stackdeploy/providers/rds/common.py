@@ -23,6 +23,7 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.ownership import owned_by
 from stackdeploy.providers.tagging_api import (
     AwsTags,
     aws_tags,
@@ -30,7 +31,7 @@ from stackdeploy.providers.tagging_api import (
     read_concurrently,
     tag_map,
 )
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
+from stackdeploy.specs.base import RESERVED_TAG_PREFIXES
 
 PAGE_SIZE = 100  # the most records RDS describe calls return per page
 
@@ -45,16 +46,6 @@ def paged(client: RetryingClient, method: str, key: str, **kwargs: Any) -> list[
         method, key, input_token="Marker", output_token="Marker", MaxRecords=PAGE_SIZE, **kwargs
     )
     return items
-
-
-def owner_of(tags: Sequence[Mapping[str, str]] | None) -> tuple[str | None, str | None]:
-    """(stack, logical id) from the ownership tags."""
-    found = tag_map(tags)
-    return found.get(OWNERSHIP_TAG_STACK), found.get(OWNERSHIP_TAG_ID)
-
-
-def owned_by(tags: Sequence[Mapping[str, str]] | None, stack: str) -> bool:
-    return owner_of(tags)[0] == stack
 
 
 def sync_tags(

@@ -20,7 +20,8 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.rds.common import owned_by, owner_of, rds
+from stackdeploy.providers.ownership import owned_by, owner_of
+from stackdeploy.providers.rds.common import rds
 from stackdeploy.providers.rds.instances import (
     DELETING,
     describe_instance,

@@ -20,7 +20,7 @@ from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.rds.common import owner_of
+from stackdeploy.providers.ownership import owner_of
 from stackdeploy.specs.rds.password import default_secret_name, describe_source
 
 # MySQL and MariaDB take 8 to 41 characters, PostgreSQL 8 to 128: printable ASCII except

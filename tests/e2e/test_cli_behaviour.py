@@ -170,6 +170,21 @@ def test_a_held_lock_refuses_a_second_apply(cli: Cli, workdir: Path, aws: str) -
     assert owned_resources(aws, "behave") == {}
 
 
+def test_destroying_one_stack_leaves_another_alone(cli: Cli, workdir: Path, aws: str) -> None:
+    """Two stacks in one account: refresh keeps to each stack's own ownership tags, even
+    where the server ignores a tag filter (moto's DescribeNatGateways does)."""
+    network = str(workdir / "stacks/vpc-public-private.yaml")
+    assert cli("apply", network, "--auto-approve").code == 0
+    before = owned_resources(aws, "devassoc-network")
+    other = write(workdir, NETWORK)
+    assert cli("apply", other, "--auto-approve").code == 0
+    doomed = cli("plan", other, "--destroy", "--json").json()["resource_changes"]
+    assert sorted(change["address"] for change in doomed) == ["subnet", "vpc", "web_sg"]
+    assert cli("destroy", other, "--auto-approve").code == 0
+    assert owned_resources(aws, "devassoc-network") == before
+    assert cli("plan", network, "--detailed-exitcode").code == 0
+
+
 def test_state_in_s3_is_shared_and_locked(cli: Cli, workdir: Path, aws: str) -> None:
     """--state-bucket: the record lives in S3 (no local file), and a held lock refuses a run."""
     s3 = boto3.client("s3", region_name="us-west-2", endpoint_url=aws)

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.providers.concurrency import read_concurrently
+from stackdeploy.providers.ownership import owned_by
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 
 __all__ = ["read_concurrently"]  # re-exported for the providers that list by tag
@@ -43,7 +44,12 @@ def tagged_resources(
         TagFilters=[{"Key": OWNERSHIP_TAG_STACK, "Values": [stack]}],
         ResourcesPerPage=100,
     )
-    return {m["ResourceARN"]: list(m.get("Tags") or []) for m in mappings}
+    # The filter is checked again: whatever the server did, another stack's is never ours.
+    return {
+        m["ResourceARN"]: list(m.get("Tags") or [])
+        for m in mappings
+        if owned_by(m.get("Tags"), stack)
+    }
 
 
 def aws_tags(tags: Mapping[str, str]) -> AwsTags:

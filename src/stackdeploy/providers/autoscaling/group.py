@@ -65,7 +65,9 @@ class AutoScalingGroupProvider(Provider):
         return [live for live in found if live is not None]
 
     def read_owned(self, region: str, stack: str) -> list[LiveResource]:
-        return self._lives(region, describe_groups(self.asg(region), filters=owned_filter(stack)))
+        groups = describe_groups(self.asg(region), filters=owned_filter(stack))
+        # The tag filter is checked again: another stack's group is never read as ours.
+        return self._lives(region, [g for g in groups if owner_of(g)[0] == stack])
 
     def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
         if not physical_ids:

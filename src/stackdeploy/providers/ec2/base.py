@@ -35,7 +35,15 @@ class Ec2Provider(Provider):
         return self.clients.client("ec2", region)
 
     def describe_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The raw AWS objects matching `filters`, every page."""
+        """The raw AWS objects matching `filters`, every page. Tag filters are checked again
+        here: a server that ignores one (moto does for DescribeNatGateways) must never make
+        another stack's resource look like this one's, least of all to a destroy."""
+        return [
+            item for item in self.fetch_items(region, filters) if matches_tag_filters(item, filters)
+        ]
+
+    def fetch_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The describe call itself; types whose call differs override this."""
         ec2 = self.ec2(region)
         by_filter: dict[str, Any] = {self.filter_param: filters}
         if self.paginated:
@@ -117,3 +125,13 @@ class Ec2Provider(Provider):
             events=ctx.events,
             operation=operation,
         )
+
+
+def matches_tag_filters(item: Mapping[str, Any], filters: list[dict[str, Any]]) -> bool:
+    """Whether the item's Tags satisfy every `tag:<key>` filter among `filters`."""
+    tags = {t.get("Key"): t.get("Value") for t in item.get("Tags") or []}
+    return all(
+        tags.get(f["Name"].removeprefix("tag:")) in f["Values"]
+        for f in filters
+        if str(f.get("Name", "")).startswith("tag:")
+    )

@@ -42,7 +42,7 @@ class InstanceProvider(Ec2Provider):
     id_filter_name = "instance-id"
     tag_resource_type = "instance"
 
-    def describe_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def fetch_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return describe_instances(self.ec2(region), live_filters(filters))
 
     def _describe(self, region: str, filters: list[dict[str, Any]]) -> list[LiveResource]:

@@ -46,7 +46,7 @@ class KeyPairProvider(Ec2Provider):
     tag_resource_type = "key-pair"
     paginated = False
 
-    def describe_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def fetch_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # The public key is read back so an imported key can be compared with the spec's.
         response = self.ec2(region).describe_key_pairs(Filters=filters, IncludePublicKey=True)
         return list(response.get("KeyPairs", []))

@@ -37,9 +37,9 @@ class NatGatewayProvider(Ec2Provider):
     tag_resource_type = "natgateway"
     filter_param = "Filter"
 
-    def describe_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def fetch_items(self, region: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # The state filter drops dead gateways server-side; to_live keeps that true regardless.
-        return super().describe_items(region, [*filters, {"Name": "state", "Values": _LIVE_STATES}])
+        return super().fetch_items(region, [*filters, {"Name": "state", "Values": _LIVE_STATES}])
 
     def to_live(self, region: str, gateway: dict[str, Any]) -> LiveResource | None:
         if gateway.get("State") in _DEAD_STATES:

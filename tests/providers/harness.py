@@ -7,6 +7,7 @@ change and one create-only change.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from botocore.awsrequest import AWSResponse
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.config.loader import canonical_properties
 from stackdeploy.events import Recorder
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.registry import make_providers
@@ -248,7 +249,10 @@ class ContractRun:
         return Stack(name=STACK, region=REGION, resources={self.logical_id: resource})
 
     def live_state(self, live: LiveResource) -> LiveState:
-        return LiveState(resources={self.logical_id: live})
+        """The live state discovery would assemble: the resource, as recorded in state."""
+        return LiveState(
+            resources={self.logical_id: dataclasses.replace(live, proof=Proof.RECORDED)}
+        )
 
 
 def intercept(

@@ -150,10 +150,18 @@ def test_create_adopts_its_own_group_after_an_interrupted_create(run: ContractRu
 @pytest.mark.parametrize(
     ("tags", "owner"),
     [
-        ([], "not tagged as ours"),
+        ([], "not tagged by stackdeploy"),
         (
             [("stackdeploy:stack", "other"), ("stackdeploy:id", "web")],
-            "owned by 'web' of stack 'other'",
+            "owned by 'web' of stack 'other', no lineage tag",
+        ),
+        (  # this very resource, but made by another copy of the stack (another lineage)
+            [
+                ("stackdeploy:stack", STACK),
+                ("stackdeploy:id", "subject"),
+                ("stackdeploy:lineage", "another"),
+            ],
+            f"owned by 'subject' of stack '{STACK}', lineage another",
         ),
     ],
 )

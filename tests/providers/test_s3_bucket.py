@@ -15,7 +15,7 @@ import pytest
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.config.loader import load_stack
 from stackdeploy.errors import ConfigErrors, ProviderError
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action
 from stackdeploy.providers.base import ResourceContext
@@ -300,9 +300,7 @@ def test_changes_made_outside_are_planned_and_undone(run: ContractRun, raw_s3: A
     raw_s3.delete_public_access_block(Bucket=NAME)
     live = run.provider.read(REGION, NAME)
     assert live is not None
-    plan = make_plan(
-        run.stack_with(BUCKET.properties(run.prerequisites)), LiveState({"subject": live})
-    )
+    plan = make_plan(run.stack_with(BUCKET.properties(run.prerequisites)), run.live_state(live))
     change = plan.change("subject")
     assert change.action is Action.UPDATE
     assert {c.path for c in change.changes} == {"lifecycle_rules", "public_access_block"}

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from stackdeploy.config.loader import LoadOptions, load_stack
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.refs import Ref, substitute
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.planner import PriorState
@@ -50,6 +50,8 @@ def live_state(case: dict[str, Any], stack: Stack) -> LiveState:
             region=entry.get("region") or _declared_region(stack, logical_id),
             properties=properties,
             logical_id=logical_id,
+            # How discovery would have proven it ours (model.live.Proof); recorded by default.
+            proof=Proof[str(entry.get("proof", "recorded")).upper()],
         )
         if entry.get("duplicate"):
             state.duplicates.append(resource)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from stackdeploy.config.loader import canonical_properties, load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
 from stackdeploy.graph.build import build_graph
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action, Plan
@@ -253,7 +253,9 @@ def test_groups_are_created_after_the_listeners_that_start_health_checks() -> No
 def _live(**changes: Any) -> LiveResource:
     props = {**canonical(desired_capacity=2), "wait_for_capacity": None, "force_delete": None}
     props.update(id="shop-web", arn="arn:aws:autoscaling:...", **changes)
-    return LiveResource("aws.autoscaling.group", "shop-web", "us-west-2", props, "web")
+    return LiveResource(
+        "aws.autoscaling.group", "shop-web", "us-west-2", props, "web", proof=Proof.RECORDED
+    )
 
 
 def _plan(tmp_path: Path, live: LiveResource, **lines: str) -> Plan:

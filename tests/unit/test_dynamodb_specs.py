@@ -11,7 +11,7 @@ import pytest
 
 from stackdeploy.config.loader import load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action
@@ -273,7 +273,14 @@ def _live(stack: Stack, logical_id: str = "users") -> LiveState:
         "arn": "arn:aws:dynamodb:us-west-2:123456789012:table/shop-users",
         "stream_arn": None,
     }
-    live = LiveResource("aws.dynamodb.table", "shop-users", "us-west-2", properties, logical_id)
+    live = LiveResource(
+        "aws.dynamodb.table",
+        "shop-users",
+        "us-west-2",
+        properties,
+        logical_id,
+        proof=Proof.RECORDED,
+    )
     return LiveState(resources={logical_id: live})
 
 

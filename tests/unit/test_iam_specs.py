@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from stackdeploy.config.loader import canonical_properties, load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action
@@ -284,6 +284,7 @@ def _live_role(properties: dict[str, Any]) -> LiveState:
             "unique_id": "AROA1",
         },
         "web",
+        proof=Proof.RECORDED,
     )
     return LiveState(resources={"web": live})
 

@@ -11,7 +11,7 @@ import pytest
 
 from stackdeploy.config.loader import load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.planner import PriorState, make_plan
 from stackdeploy.plan.types import Action
@@ -150,7 +150,7 @@ def _live(stack: Stack, **overrides: Any) -> LiveState:
         "alias_arn": None,
         **overrides,
     }
-    live = LiveResource("aws.kms.key", "k-1", "us-west-2", properties, "key")
+    live = LiveResource("aws.kms.key", "k-1", "us-west-2", properties, "key", proof=Proof.RECORDED)
     return LiveState(resources={"key": live})
 
 
@@ -202,6 +202,7 @@ def test_keys_are_deleted_after_what_they_may_encrypt(tmp_path: Path) -> None:
         "us-west-2",
         {**stack.resources["orders"].properties, "id": "vault-orders"},
         "orders",
+        proof=Proof.RECORDED,
     )
     live = _live(stack)
     live.resources["orders"] = table_live

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stackdeploy.config.loader import load_stack
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.refs import Lookup, lookups_in
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.planner import make_plan
@@ -60,6 +60,7 @@ def test_a_resolved_lookup_equal_to_live_is_no_change(tmp_path: Path) -> None:
             "id": "vpc-1",
         },
         "vpc",
+        proof=Proof.RECORDED,
     )
     lookups = {Lookup("ssm", PARAMETER).scoped("us-west-2"): "10.0.0.0/16"}
     plan = make_plan(stack, LiveState({"vpc": live}), lookups=lookups)  # type: ignore[arg-type]

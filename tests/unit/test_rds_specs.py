@@ -12,7 +12,7 @@ import pytest
 
 from stackdeploy.config.loader import load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action
@@ -288,7 +288,11 @@ def test_parameter_values_are_text_as_rds_stores_them(tmp_path: Path) -> None:
 def _live(stack: Stack, **overrides: Any) -> LiveState:
     props = {**stack.resources["db"].properties, **overrides}
     return LiveState(
-        resources={"db": LiveResource("aws.rds.db_instance", "shop-db", "us-west-2", props, "db")}
+        resources={
+            "db": LiveResource(
+                "aws.rds.db_instance", "shop-db", "us-west-2", props, "db", proof=Proof.RECORDED
+            )
+        }
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from stackdeploy.config.loader import load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
-from stackdeploy.model.live import LiveResource, LiveState
+from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.refs import Lookup
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.planner import make_plan
@@ -114,10 +114,10 @@ def test_names_are_global_within_the_stack(tmp_path: Path) -> None:
     assert "also used by 'one'" in problem
 
 
-def test_at_most_47_user_tags(tmp_path: Path) -> None:
-    tags = {f"k{i}": "v" for i in range(48)}
+def test_at_most_46_user_tags(tmp_path: Path) -> None:
+    tags = {f"k{i}": "v" for i in range(47)}
     [problem] = problems(tmp_path, {"logs": _bucket(tags=tags)})
-    assert "at most 47 tags per bucket" in problem
+    assert "at most 46 tags per bucket" in problem
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -427,7 +427,12 @@ def _live_bucket(stack: Stack, logical_id: str, **changes: Any) -> LiveResource:
     props = dict(stack.resources[logical_id].properties)
     props["name"] = props["name"].replace("${aws:account_id}", "123456789012")
     return LiveResource(
-        "aws.s3.bucket", props["name"], "us-west-2", {**props, **changes}, logical_id
+        "aws.s3.bucket",
+        props["name"],
+        "us-west-2",
+        {**props, **changes},
+        logical_id,
+        proof=Proof.RECORDED,
     )
 
 

@@ -13,12 +13,19 @@ from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
 from stackdeploy.discovery.refresh import discover
-from stackdeploy.discovery.state import StateBackend, StateRecord, StateStore, StateWriter
+from stackdeploy.discovery.state import (
+    StateBackend,
+    StateRecord,
+    StateStore,
+    StateWriter,
+    new_lineage,
+)
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.errors import DeployError, StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.model.live import LiveState
 from stackdeploy.model.stack import Stack
+from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, live_digest, make_plan
 from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan
@@ -41,6 +48,12 @@ class Workspace:
 
     def __post_init__(self) -> None:
         self.providers: dict[str, Provider] = make_providers(self.clients)
+
+    @property
+    def shared_lock(self) -> bool:
+        """Whether the stack's lock lives in the account (S3), keeping out runners on other
+        machines; a local lock only keeps out runs on this one."""
+        return self.state_bucket is not None
 
     def store(self, stack: Stack) -> StateBackend:
         account = self.clients.account_id()
@@ -104,8 +117,36 @@ def _discover(
     )
 
 
+@dataclass(frozen=True)
+class Permissions:
+    """What the user allowed beyond the default (see plan/custody.py)."""
+
+    adopt: bool = False  # take over resources the tags claim but nothing proves ours
+    force_owned: bool = False  # delete them, and data stores found by their tags alone
+
+
+def _holding_data(workspace: Workspace, live: LiveState) -> frozenset[str]:
+    """Physical ids of found data stores that the state does not vouch for and that hold
+    data (a bucket only when it has objects): only the state may delete those."""
+    candidates = [
+        found
+        for found in [*live.resources.values(), *live.duplicates]
+        if RESOURCE_TYPES[found.type].data_store and not found.proof.in_state
+    ]
+    return frozenset(
+        found.physical_id
+        for found in candidates
+        if workspace.providers[found.type].holds_data(found)
+    )
+
+
 def plan_stack(
-    workspace: Workspace, stack: Stack, *, destroy: bool = False, targets: Collection[str] = ()
+    workspace: Workspace,
+    stack: Stack,
+    *,
+    destroy: bool = False,
+    targets: Collection[str] = (),
+    permissions: Permissions = Permissions(),
 ) -> PlannedRun:
     store = workspace.store(stack)
     record = store.load()
@@ -113,6 +154,11 @@ def plan_stack(
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
+    )
+    custody = Custody(
+        adopt=permissions.adopt,
+        force_owned=permissions.force_owned,
+        holding_data=_holding_data(workspace, live),
     )
     plan = make_plan(
         stack,
@@ -122,23 +168,34 @@ def plan_stack(
         targets=targets,
         prior=prior,
         lookups={} if destroy else resolve_lookups(stack, workspace.clients),
+        custody=custody,
     )
     return PlannedRun(stack, plan, live, store, record)
 
 
-def _adopt_untracked(writer: StateWriter, run: PlannedRun) -> None:
-    """Record resources found by their tags but missing from state (e.g. after a crash)."""
+def _record_found(writer: StateWriter, run: PlannedRun) -> None:
+    """Make the stack's lineage permanent and record what the plan adopts but the state
+    misses (found by lineage after a crash or a lost state; adopted with --adopt)."""
+    record = writer.record
+    if record.lineage is None:
+        record.lineage = run.live.lineage or new_lineage()
+    # An intent whose resource was not found made nothing (or what it made is gone).
+    seen = {f.logical_id for f in [*run.live.resources.values(), *run.live.duplicates]}
+    for address in sorted(set(record.intents) - seen):
+        writer.drop_intent(address)
+    adopted = {c.address: c.physical_id for c in run.plan.changes if c.action is not Action.DELETE}
     for address, found in sorted(run.live.resources.items()):
-        if address not in writer.record.resources:
-            declared = run.stack.resources.get(address)
-            writer.record_resource(
-                address,
-                type_name=found.type,
-                region=found.region,
-                physical_id=found.physical_id,
-                dependencies=sorted(declared.dependencies()) if declared else [],
-                applied=None,
-            )
+        if address in record.resources or adopted.get(address) != found.physical_id:
+            continue  # recorded already, or left alone
+        declared = run.stack.resources.get(address)
+        writer.record_resource(
+            address,
+            type_name=found.type,
+            region=found.region,
+            physical_id=found.physical_id,
+            dependencies=sorted(declared.dependencies()) if declared else [],
+            applied=None,
+        )
 
 
 def apply_planned(
@@ -150,7 +207,7 @@ def apply_planned(
 ) -> ApplyResult:
     """Execute a plan; the caller holds the stack's lock (see `locked`)."""
     writer = StateWriter(run.store, run.record)
-    _adopt_untracked(writer, run)
+    _record_found(writer, run)
     result = execute_plan(
         run.plan,
         run.stack,
@@ -161,6 +218,7 @@ def apply_planned(
         timing=workspace.clients.timing,
         parallelism=parallelism,
         cancel=cancel,
+        recheck_before_create=not workspace.shared_lock,
     )
     if run.plan.destroy and result.ok and not writer.record.resources:
         writer.set_outputs({})

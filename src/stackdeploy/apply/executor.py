@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stackdeploy.aws.errors import as_provider_error
+from stackdeploy.aws.errors import as_provider_error, name_taken
 from stackdeploy.aws.timing import Timing
-from stackdeploy.discovery.state import StateWriter
+from stackdeploy.discovery.state import Intent, StateWriter
 from stackdeploy.errors import DeployError, InconsistentResultError
 from stackdeploy.events import (
     EventSink,
@@ -65,6 +65,7 @@ class _Executor:
         state: StateWriter,
         events: EventSink,
         timing: Timing,
+        recheck: bool,
     ) -> None:
         self.plan, self.stack, self.providers = plan, stack, providers
         self.state, self.events, self.timing = state, events, timing
@@ -72,6 +73,11 @@ class _Executor:
         self.found: dict[str, LiveResource] = dict(live.resources)
         for duplicate in live.duplicates:
             self.found[f"{duplicate.logical_id}~{duplicate.physical_id}"] = duplicate
+        # Every physical id the plan saw per logical id: a create re-checks AWS for others.
+        self.seen: dict[str, set[str]] = {}
+        for found in [*live.resources.values(), *live.duplicates]:
+            self.seen.setdefault(found.logical_id or "", set()).add(found.physical_id)
+        self.recheck = recheck
         # Attributes dependents resolve their references against; updated as steps finish.
         self.attributes: dict[str, dict[str, Any]] = {}
         for address, found in live.resources.items():
@@ -90,6 +96,7 @@ class _Executor:
             events=self.events,
             timing=self.timing,
             applied=record.applied if record else None,
+            lineage=self.state.record.lineage,
         )
 
     def _token_value(self, token: Token, region: str) -> Any:
@@ -155,11 +162,13 @@ class _Executor:
             return found.physical_id
         props = self.resolve(step.address)
         if step.kind is StepKind.CREATE:
-            result = provider.create(ctx, props)
+            result = self._create(provider, ctx, props)
         else:
             found = self.found[step.address]
+            if change.retag:
+                provider.write_ownership(ctx, found)
             changes = diff_properties(provider.rtype, props, found.properties)
-            result = provider.update(ctx, found, props, changes)
+            result = provider.update(ctx, found, props, changes) if changes else found
         with self._lock:
             self.attributes[step.address] = _attributes(change.type, props, result.properties)
         self.state.record_resource(
@@ -172,6 +181,50 @@ class _Executor:
         )
         self._check_consistent(change, props, result)
         return result.physical_id
+
+    def _create(
+        self, provider: Provider, ctx: ResourceContext, props: dict[str, Any]
+    ) -> LiveResource:
+        """Create, with the intent recorded first (so a run that dies before the result is
+        recorded finds the resource by its name next time) and, for duplicable types when
+        no account-wide lock keeps other runners out, a last look for a copy made since."""
+        rtype = provider.rtype
+        if self.recheck and rtype.duplicable:
+            self._refuse_if_claimed(provider, ctx)
+        name = props.get(rtype.name_property) if rtype.name_property else None
+        intent = Intent(
+            type=rtype.name,
+            region=ctx.region,
+            name=name if isinstance(name, str) else None,
+            token=ctx.token,
+        )
+        self.state.record_intent(ctx.logical_id, intent)
+        try:
+            return provider.create(ctx, props)
+        except Exception as error:
+            if name_taken(error):  # AWS refused it: the name is someone else's, nothing made
+                self.state.drop_intent(ctx.logical_id)
+            raise
+
+    def _refuse_if_claimed(self, provider: Provider, ctx: ResourceContext) -> None:
+        known = self.seen.get(ctx.logical_id, set())
+        claimants = [
+            found
+            for found in provider.find_claimants(ctx.region, ctx.stack, ctx.logical_id)
+            if found.physical_id not in known
+        ]
+        if claimants:
+            first = claimants[0]
+            lineage = first.owner.lineage
+            same = lineage is not None and lineage == ctx.lineage
+            who = "this stack's lineage" if same else f"lineage {lineage or 'none'}"
+            raise DeployError(
+                f"{provider.rtype.name} {first.physical_id} appeared in AWS for this logical id "
+                f"since the plan was made ({who}): another run is applying this stack",
+                address=ctx.address,
+                hint="nothing was created; run plan again once the other run is done "
+                "(share state and its lock with --state-bucket to keep runs apart)",
+            )
 
     def _check_consistent(
         self, change: ResourceChange, props: dict[str, Any], result: LiveResource
@@ -218,8 +271,11 @@ def execute_plan(
     timing: Timing,
     parallelism: int = 10,
     cancel: threading.Event | None = None,
+    recheck_before_create: bool = True,
 ) -> ApplyResult:
-    executor = _Executor(plan, stack, live, providers, state, events, timing)
+    """Walk the plan's steps. `recheck_before_create`: no account-wide lock keeps another
+    runner out, so creates of duplicable types look at AWS once more first."""
+    executor = _Executor(plan, stack, live, providers, state, events, timing, recheck_before_create)
     steps = build_steps(plan)
 
     def visit(key: str) -> None:

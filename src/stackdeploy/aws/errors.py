@@ -84,6 +84,23 @@ def is_not_found(error: BaseException) -> bool:
     }
 
 
+_NAME_TAKEN_CODES = frozenset(
+    {"BucketAlreadyExists", "BucketAlreadyOwnedByYou", "ResourceInUseException"}
+)
+
+
+def name_taken(error: BaseException) -> bool:
+    """A create refused because its name is already in use: AWS made nothing. (Also the
+    providers' own refusals of a name held by a resource that is not theirs.)"""
+    code = error_code(error) or str(getattr(error, "code", "") or "")
+    return (
+        code in _NAME_TAKEN_CODES
+        or "AlreadyExists" in code
+        or "Duplicate" in code
+        or code.endswith(".InUse")
+    )
+
+
 def has_code(error: BaseException, *codes: str) -> bool:
     return error_code(error) in codes
 

@@ -167,6 +167,26 @@ _COMMON_NAMES = [parameter.name for parameter in COMMON_PARAMETERS]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+CUSTODY_PANEL = "Ownership"
+AdoptOption = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over resources tagged for this stack that nothing proves it made (made by "
+        "hand, or by another copy of the stack); their ownership tags are rewritten.",
+        rich_help_panel=CUSTODY_PANEL,
+    ),
+]
+ForceOwnedOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-owned",
+        help="Also delete what only tags claim for this stack (after a lost state): "
+        "resources of other lineages and data stores the state does not record.",
+        rich_help_panel=CUSTODY_PANEL,
+    ),
+]
+
 
 def error_console(options: GlobalOptions | None = None) -> Console:
     no_color = bool(options and options.no_color)

@@ -36,17 +36,55 @@ class ResourceRecord(BaseModel):
     applied: dict[str, Any] | None = None  # the properties last applied (references resolved)
 
 
+class Intent(BaseModel):
+    """A create about to be sent, recorded first: if the run dies before the result is
+    recorded (or before a separate tagging call), the next run finds the resource by this
+    name and adopts it instead of making a second one."""
+
+    type: str
+    region: str
+    name: str | None = None  # the name it is created under, for types named in AWS
+    token: str  # the idempotency token sent with it
+
+
 class StateRecord(BaseModel):
     version: int = STATE_VERSION
     stack: str
     account: str
     region: str
     endpoint: str | None = None
-    lineage: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    # A random id made at the stack's first apply and tagged on every resource it creates:
+    # what proves, beyond tags anyone may copy, that this stack made a resource.
+    lineage: str | None = None
     serial: int = 0
     resources: dict[str, ResourceRecord] = Field(default_factory=dict)
+    intents: dict[str, Intent] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
     updated_at: str = ""
+
+    def describe_target(self) -> str:
+        where = f"stack {self.stack} in account {self.account}, {self.region}"
+        return f"{where} at {self.endpoint}" if self.endpoint else where
+
+
+def new_lineage() -> str:
+    return uuid.uuid4().hex
+
+
+def check_target(record: StateRecord, expected: StateRecord, where: str) -> StateRecord:
+    """A stored record, refused unless it was written for the target it is read for: a
+    record copied from another stack, account, region or endpoint would make this run treat
+    that target's resources as its own."""
+    fields = ("stack", "account", "region", "endpoint")
+    wrong = [f for f in fields if getattr(record, f) != getattr(expected, f)]
+    if wrong:
+        raise StateError(
+            f"state {where} was written for {record.describe_target()}, "
+            f"not for {expected.describe_target()} (it differs in {', '.join(wrong)})",
+            hint="a state record belongs to one target: move this file back where it came "
+            "from; without it the next plan finds this target's resources by their tags",
+        )
+    return record
 
 
 def default_state_dir() -> Path:
@@ -121,16 +159,19 @@ class StateStore:
         self.path = directory / state_key(stack, account, region, endpoint)
         self.lock_path = self.path.with_suffix(".lock")
 
+    def empty(self) -> StateRecord:
+        return StateRecord(
+            stack=self.stack, account=self.account, region=self.region, endpoint=self.endpoint
+        )
+
     def load(self) -> StateRecord:
         try:
             text = self.path.read_text()
         except FileNotFoundError:
-            return StateRecord(
-                stack=self.stack, account=self.account, region=self.region, endpoint=self.endpoint
-            )
+            return self.empty()
         except OSError as error:
             raise StateError(f"cannot read state {self.path}: {error.strerror}") from None
-        return parse_record(text, str(self.path))
+        return check_target(parse_record(text, str(self.path)), self.empty(), str(self.path))
 
     def save(self, record: StateRecord) -> None:
         record.serial += 1
@@ -219,15 +260,33 @@ class StateWriter:
                 dependencies=dependencies,
                 applied=applied,
             )
+            self.record.intents.pop(address, None)
             self.store.save(self.record)
+
+    def record_intent(self, address: str, intent: Intent) -> None:
+        """Remember a create before it is sent (see Intent)."""
+        with self._lock:
+            self.record.intents[address] = intent
+            self.store.save(self.record)
+
+    def drop_intent(self, address: str) -> None:
+        """Forget an intent whose create certainly made nothing (AWS refused it)."""
+        with self._lock:
+            if self.record.intents.pop(address, None) is not None:
+                self.store.save(self.record)
 
     def forget(self, address: str, physical_id: str) -> None:
         """Drop a deleted resource, unless the record already points at its replacement."""
         with self._lock:
             current = self.record.resources.get(address)
+            intent = self.record.intents.get(address)
             if current is not None and current.physical_id == physical_id:
                 del self.record.resources[address]
-                self.store.save(self.record)
+            elif intent is not None and intent.name == physical_id:
+                del self.record.intents[address]
+            else:
+                return
+            self.store.save(self.record)
 
     def set_outputs(self, outputs: dict[str, Any]) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ from stackdeploy.aws.errors import error_code, is_not_found
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.discovery.state import (
     StateRecord,
+    check_target,
     lock_owner,
     locked_error,
     parse_record,
@@ -56,19 +57,19 @@ class S3StateStore:
     def location(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
+    def empty(self) -> StateRecord:
+        return StateRecord(
+            stack=self.stack, account=self.account, region=self.region, endpoint=self.endpoint
+        )
+
     def load(self) -> StateRecord:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except ClientError as error:
             if is_not_found(error) or error_code(error) == "NoSuchKey":
-                return StateRecord(
-                    stack=self.stack,
-                    account=self.account,
-                    region=self.region,
-                    endpoint=self.endpoint,
-                )
+                return self.empty()
             raise StateError(f"cannot read state {self.location}: {error_code(error)}") from None
-        return parse_record(body, self.location)
+        return check_target(parse_record(body, self.location), self.empty(), self.location)
 
     def save(self, record: StateRecord) -> None:
         record.serial += 1

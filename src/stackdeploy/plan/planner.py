@@ -15,6 +15,15 @@ from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
 from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.model.values import UNKNOWN
+from stackdeploy.plan.custody import (
+    Custody,
+    foreign_claim,
+    keep_what_kept_ones_use,
+    left_alone,
+    refused_custody,
+    remedy_for,
+    with_custody,
+)
 from stackdeploy.plan.deletion import deletion_edges
 from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
 from stackdeploy.plan.names import (
@@ -22,7 +31,14 @@ from stackdeploy.plan.names import (
     explain_alternated,
     keep_generated_name,
 )
-from stackdeploy.plan.types import Action, Plan, PropertyChange, Reason, ResourceChange
+from stackdeploy.plan.types import (
+    Action,
+    LeftAlone,
+    Plan,
+    PropertyChange,
+    Reason,
+    ResourceChange,
+)
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
@@ -44,14 +60,17 @@ def make_plan(
     targets: Collection[str] = (),
     prior: PriorState | None = None,
     lookups: Mapping[str, Any] | None = None,
+    custody: Custody | None = None,
 ) -> Plan:
     prior = prior or PriorState()
+    custody = custody or Custody()
     lookups = dict(lookups or {})
     graph = build_graph(stack)
     _check_targets(stack, live, targets)
     changes: dict[str, ResourceChange] = {}
     attributes: dict[str, dict[str, Any]] = {}
     refused: dict[str, list[ConfigError]] = {}
+    kept: dict[str, LiveResource] = {}  # found, but left alone
 
     if not destroy:
         for logical_id in topological_order(graph):
@@ -59,25 +78,39 @@ def make_plan(
             depends_on = tuple(sorted(graph.predecessors(logical_id)))
             resolve = _resolver(attributes, lookups, resource.region)
             found = live.resources.get(logical_id)
+            refused[logical_id] = []
+            if found is not None and not custody.may_adopt(found):
+                refused[logical_id].append(foreign_claim(stack, logical_id, found))
+                kept[logical_id], found = found, None
             change, attrs = _plan_resource(resource, found, resolve, prior, depends_on)
+            if found is not None:
+                change = with_custody(change, found, custody)
+                refused[logical_id] += refused_custody(stack, change, found, custody)
             changes[logical_id] = change
             attributes[logical_id] = attrs
             if change.action is Action.UPDATE and found is not None:
-                refused[logical_id] = _refused_update(stack, change, found)
+                refused[logical_id] += _refused_update(stack, change, found)
 
     reason = Reason.DESTROY if destroy else Reason.REMOVED
-    for logical_id, found in live.resources.items():
-        if logical_id not in changes:
-            applied = prior.applied.get(logical_id)
-            changes[logical_id] = _delete(logical_id, found, reason, applied)
-    for found in live.duplicates:
-        address = f"{found.logical_id}~{found.physical_id}"
-        changes[address] = _delete(address, found, Reason.DUPLICATE, None)
+    leftovers = [(a, f, reason) for a, f in live.resources.items() if a not in changes]
+    leftovers += [(f"{f.logical_id}~{f.physical_id}", f, Reason.DUPLICATE) for f in live.duplicates]
+    left: dict[str, LeftAlone] = {}
+    for address, found, why in leftovers:
+        refusal = custody.refusal(found)
+        if refusal is not None:
+            kept[address] = found
+            left[address] = left_alone(address, found, refusal, remedy_for(found, custody))
+            continue
+        applied = prior.applied.get(address) if why is not Reason.DUPLICATE else None
+        reasons = (why, Reason.FORCED) if custody.forced(found) else (why,)
+        changes[address] = _delete(address, found, reasons, applied)
+    keep_what_kept_ones_use(changes, kept, left, live, custody)
 
     edges = deletion_edges(stack, live, prior.dependencies)
     if targets:
         keep = _targeted(graph, edges, set(targets), destroy)
         changes = {a: c for a, c in changes.items() if c.logical_id in keep}
+        left = {a: entry for a, entry in left.items() if a.split("~", 1)[0] in keep}
     errors = [
         error for address in sorted(refused) if address in changes for error in refused[address]
     ]
@@ -99,6 +132,8 @@ def make_plan(
         live_digest=live_digest(live),
         warnings=_warnings(ordered),
         lookups=lookups,
+        left_alone=tuple(left[address] for address in sorted(left)),
+        source=stack.source_file,
     )
 
 
@@ -266,7 +301,10 @@ def _update_reason(changes: list[PropertyChange], applied: dict[str, Any] | None
 
 
 def _delete(
-    address: str, found: LiveResource, reason: Reason, applied: dict[str, Any] | None
+    address: str,
+    found: LiveResource,
+    reasons: tuple[Reason, ...],
+    applied: dict[str, Any] | None,
 ) -> ResourceChange:
     rtype = RESOURCE_TYPES.get(found.type)
     note = rtype.delete_note(applied) if rtype else None
@@ -276,7 +314,7 @@ def _delete(
         type=found.type,
         region=found.region,
         action=Action.DELETE,
-        reasons=(reason,),
+        reasons=reasons,
         physical_id=found.physical_id,
         before=found.properties,
         notes=notes,

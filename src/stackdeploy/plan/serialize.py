@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from stackdeploy.model.values import UNKNOWN, Unknown, contains_unknown
-from stackdeploy.plan.types import Action, Plan, PropertyChange, Reason, ResourceChange
+from stackdeploy.plan.types import (
+    Action,
+    LeftAlone,
+    Plan,
+    PropertyChange,
+    Reason,
+    ResourceChange,
+)
 from stackdeploy.specs.base import ReplaceStrategy
 
 PUBLIC_FORMAT_VERSION = "1"
@@ -62,6 +69,7 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
                 "after": _public_value(change.after),
                 "after_unknown": _unknown_paths(change.after),
                 "notes": list(change.notes),
+                "retag": change.retag,
             }
             for change in plan.changes
         ],
@@ -70,6 +78,18 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
             for name, value in sorted(plan.outputs.items())
         },
         "warnings": list(plan.warnings),
+        "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
+    }
+
+
+def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
+    return {
+        "address": entry.address,
+        "type": entry.type,
+        "region": entry.region,
+        "physical_id": entry.physical_id,
+        "reason": entry.reason,
+        "remedy": entry.remedy,
     }
 
 
@@ -110,6 +130,8 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "warnings": list(plan.warnings),
             "deletion_edges": [list(edge) for edge in plan.deletion_edges],
             "outputs": plan.outputs,
+            "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
+            "source": plan.source,
             "changes": [
                 {
                     "address": c.address,
@@ -127,6 +149,7 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
                     "replace_strategy": c.replace_strategy.value if c.replace_strategy else None,
                     "depends_on": list(c.depends_on),
                     "notes": list(c.notes),
+                    "retag": c.retag,
                 }
                 for c in plan.changes
             ],
@@ -153,6 +176,7 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
             else None,
             depends_on=tuple(c["depends_on"]),
             notes=tuple(c["notes"]),
+            retag=bool(c.get("retag", False)),
         )
         for c in data["changes"]
     )
@@ -167,4 +191,6 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         live_digest=data["live_digest"],
         lookups=data.get("lookups", {}),
         warnings=tuple(data["warnings"]),
+        left_alone=tuple(LeftAlone(**entry) for entry in data.get("left_alone", [])),
+        source=str(data.get("source", "")),
     )

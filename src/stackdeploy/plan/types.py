@@ -30,6 +30,12 @@ class Reason(enum.Enum):
     REMOVED = "no longer in the stack file"
     DESTROY = "the stack is being destroyed"
     DUPLICATE = "an extra copy with this logical id (left by an interrupted run)"
+    INTERRUPTED = (
+        "an interrupted create made it (found by the name the state recorded); "
+        "its ownership tags are written"
+    )
+    ADOPTED = "taken over with --adopt: its ownership tags are rewritten to this stack's lineage"
+    FORCED = "not proven to be this stack's own: deleted because of --force-owned"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class ResourceChange:
     replace_strategy: ReplaceStrategy | None = None
     depends_on: tuple[str, ...] = ()  # desired dependencies (apply order)
     notes: tuple[str, ...] = ()  # warnings shown with the change
+    # Write the ownership tags (stack, logical id, lineage) as part of the change: the
+    # resource was adopted from an interrupted create or taken over with --adopt.
+    retag: bool = False
 
     @property
     def logical_id(self) -> str:
@@ -62,6 +71,19 @@ class ResourceChange:
 
     def replace_paths(self) -> list[str]:
         return [change.path for change in self.changes if change.forces_replacement]
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """A resource found for the stack that the plan does not touch, and why: it cannot be
+    proven to be this stack's own (or something such a resource uses is kept for it)."""
+
+    address: str
+    type: str
+    region: str
+    physical_id: str
+    reason: str
+    remedy: str  # the command-line flag that would act on it: "--adopt" or "--force-owned"
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # Values of lookups (`${ssm:...}`) as read during refresh, keyed by Lookup.scoped(region).
     lookups: dict[str, Any] = field(default_factory=dict)
+    left_alone: tuple[LeftAlone, ...] = ()
+    source: str = ""  # the stack file, for the commands the plan suggests
 
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]

@@ -23,7 +23,12 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.events import EventSink
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, ResourceType
+from stackdeploy.specs.base import (
+    OWNERSHIP_TAG_ID,
+    OWNERSHIP_TAG_LINEAGE,
+    OWNERSHIP_TAG_STACK,
+    ResourceType,
+)
 
 T = TypeVar("T")
 
@@ -41,13 +46,19 @@ class ResourceContext:
     # The properties last applied, from the state record (None when unknown): what AWS does
     # not store, such as an Auto Scaling group's force_delete choice, is read from here.
     applied: dict[str, Any] | None = None
+    # The stack's lineage (state record), tagged on every resource it creates; None only
+    # outside an apply (reads, tests of a single call).
+    lineage: str | None = None
 
     @property
     def address(self) -> str:
         return self.logical_id
 
     def ownership_tags(self) -> dict[str, str]:
-        return {OWNERSHIP_TAG_STACK: self.stack, OWNERSHIP_TAG_ID: self.logical_id}
+        tags = {OWNERSHIP_TAG_STACK: self.stack, OWNERSHIP_TAG_ID: self.logical_id}
+        if self.lineage:
+            tags[OWNERSHIP_TAG_LINEAGE] = self.lineage
+        return tags
 
 
 class Provider(ABC):
@@ -83,6 +94,20 @@ class Provider(ABC):
     @abstractmethod
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         """Delete the resource and wait until AWS no longer blocks what depends on its absence."""
+
+    @abstractmethod
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        """Write the ownership tags (ctx.ownership_tags()) onto an existing resource, leaving
+        its other tags alone: for one adopted from an interrupted create or with --adopt."""
+
+    def holds_data(self, live: LiveResource) -> bool:
+        """Whether deleting it would lose data (asked only of data_store types)."""
+        return self.rtype.data_store
+
+    def find_claimants(self, region: str, stack: str, logical_id: str) -> list[LiveResource]:
+        """Resources in AWS tagged as this stack's `logical_id`, read right before a create
+        of a duplicable type (another runner may have made one since the plan)."""
+        return [live for live in self.read_owned(region, stack) if live.logical_id == logical_id]
 
     def read(self, region: str, physical_id: str) -> LiveResource | None:
         return self.read_many(region, [physical_id]).get(physical_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stackdeploy.plan.types import Action, Plan
-from stackdeploy.report.plan_view import plain_plan, symbol
+from stackdeploy.report.plan_view import plain_plan, remedy_command, symbol
 
 EMOJI = {
     Action.CREATE: "➕ create",
@@ -19,7 +19,7 @@ def plan_markdown(plan: Plan) -> str:
     lines = [f"### stackdeploy {verb}: `{plan.stack}` ({plan.region})", ""]
     if not plan.has_changes():
         lines.append("**No changes.** AWS matches the stack file.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _left_alone(plan)) + "\n"
     lines.append(
         f"**Plan:** {counts['create']} to create, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['delete']} to destroy."
@@ -34,6 +34,7 @@ def plan_markdown(plan: Plan) -> str:
         lines.append(f"| {EMOJI[change.action]} | `{change.address}` | {kind} | {why} |")
     for warning in plan.warnings:
         lines += ["", f"> ⚠️ {warning}"]
+    lines += _left_alone(plan)
     details = plain_plan(plan)
     lines += [
         "",
@@ -45,6 +46,20 @@ def plan_markdown(plan: Plan) -> str:
         "</details>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _left_alone(plan: Plan) -> list[str]:
+    if not plan.left_alone:
+        return []
+    lines = ["", "**Found but left alone** (not proven to be this stack's):", ""]
+    lines += ["| Resource | Type | Id | Why | To act on it |", "|---|---|---|---|---|"]
+    for entry in plan.left_alone:
+        command = remedy_command(plan, entry.remedy)
+        lines.append(
+            f"| `{entry.address}` | {entry.type} | `{entry.physical_id}` | {entry.reason} "
+            f"| `{command}` |"
+        )
+    return lines
 
 
 __all__ = ["plan_markdown", "symbol"]

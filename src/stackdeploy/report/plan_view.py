@@ -42,6 +42,7 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     actionable = plan.actionable()
     if not actionable:
         yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
+        yield from left_alone_lines(plan)
         return
     intro = "destroy these resources of" if plan.destroy else "make these changes to"
     yield [
@@ -55,7 +56,31 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
         yield []
     for warning in plan.warnings:
         yield [("Warning: ", "bold yellow"), (warning, "yellow")]
+    yield from left_alone_lines(plan)
     yield summary_line(plan)
+
+
+def left_alone_lines(plan: Plan) -> Iterator[Line]:
+    """What was found for the stack but is not touched, why, and the flag that would."""
+    if not plan.left_alone:
+        return
+    yield []
+    yield [("Found but left alone", "bold yellow"), (" (not proven to be this stack's):", "")]
+    for entry in plan.left_alone:
+        where = f", {entry.region}" if entry.region != plan.region else ""
+        yield [
+            ("  ! ", "bold yellow"),
+            (entry.address, "bold"),
+            (f" ({entry.type}{where}) [{entry.physical_id}]", "dim"),
+        ]
+        yield [(f"      {entry.reason}", "yellow")]
+        yield [(f"      to act on it: {remedy_command(plan, entry.remedy)}", "dim")]
+    yield []
+
+
+def remedy_command(plan: Plan, remedy: str) -> str:
+    command = "destroy" if plan.destroy else "apply"
+    return f"deploy {command} {plan.source or '<stack file>'} {remedy}"
 
 
 def summary_line(plan: Plan) -> Line:

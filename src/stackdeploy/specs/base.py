@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 
 OWNERSHIP_TAG_STACK = "stackdeploy:stack"
 OWNERSHIP_TAG_ID = "stackdeploy:id"
+# A random id per stack, made at its first apply and kept in its state record: the proof,
+# beyond tags anyone may copy by hand, that this copy of the stack created the resource.
+OWNERSHIP_TAG_LINEAGE = "stackdeploy:lineage"
+OWNERSHIP_TAGS = (OWNERSHIP_TAG_STACK, OWNERSHIP_TAG_ID, OWNERSHIP_TAG_LINEAGE)
 RESERVED_TAG_PREFIXES = ("aws:", "stackdeploy:")
-MAX_USER_TAGS = 48  # AWS allows 50 per resource; two are our ownership tags
+MAX_USER_TAGS = 50 - len(OWNERSHIP_TAGS)  # AWS allows 50 per resource
 
 
 class ReplaceStrategy(enum.Enum):
@@ -139,6 +143,12 @@ class ResourceType:
     # The name_property is the physical id (IAM roles): refresh also reads the names the stack
     # declares, for services that cannot list resources by tag in one call.
     discover_by_name: bool = False
+    # It keeps data (a database, a table, a key that decrypts data, a bucket's objects): found
+    # by its tags alone, it is never deleted without --force-owned; only the state may.
+    data_store: bool = False
+    # A second create makes a second resource (no client token, no name AWS keeps unique), so
+    # a create re-checks AWS first when no account-wide lock keeps another runner out.
+    duplicable: bool = False
 
     def referenceable(self) -> set[str]:
         """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property."""

@@ -6,9 +6,19 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import PLAN_FILE_FORMAT, load_saved_plan, plan_stack, replan_saved
-from stackdeploy.cli.commands.common import execute, print_api_stats, report_result
-from stackdeploy.cli.options import GlobalOptions, stack_command
+from stackdeploy.apply.engine import (
+    PLAN_FILE_FORMAT,
+    Permissions,
+    load_saved_plan,
+    plan_stack,
+    replan_saved,
+)
+from stackdeploy.cli.commands.common import (
+    execute,
+    print_api_stats,
+    report_result,
+)
+from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
@@ -39,6 +49,8 @@ def apply(
         list[str] | None,
         typer.Option(help="Limit to this resource and what it needs (repeatable)."),
     ] = None,
+    adopt: AdoptOption = False,
+    force_owned: ForceOwnedOption = False,
     *,
     options: GlobalOptions,
 ) -> None:
@@ -59,7 +71,8 @@ def apply(
             ws = workspace(options, stack, reporter, parallelism)
             store = ws.store(stack)
             with store.lock("apply"):
-                run = plan_stack(ws, stack, targets=target or [])
+                permissions = Permissions(adopt=adopt, force_owned=force_owned)
+                run = plan_stack(ws, stack, targets=target or [], permissions=permissions)
                 print_plan(run.plan, console)
                 if run.plan.has_changes() and not auto_approve:
                     confirm(console, "Do you want to apply these changes?")

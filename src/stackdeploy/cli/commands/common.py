@@ -9,6 +9,7 @@ from rich.text import Text
 
 from stackdeploy.apply.engine import PlannedRun, Workspace, apply_planned
 from stackdeploy.apply.executor import ApplyResult
+from stackdeploy.cli.options import GlobalOptions
 from stackdeploy.errors import ApplyError, DeployError
 from stackdeploy.report.values import show
 
@@ -20,6 +21,18 @@ def print_api_stats(ws: Workspace, console: Console) -> None:
     console.print(f"AWS API calls: {total} ({retries} retries)", style="dim")
     for operation, count in sorted(stats.calls.items()):
         console.print(f"  {operation}: {count}", style="dim")
+
+
+def note_local_lock(ws: Workspace, options: GlobalOptions, console: Console) -> None:
+    """Say that the lock keeps out only runs on this machine (README: Shared state)."""
+    if ws.shared_lock or options.local:
+        return
+    console.print(
+        "Note: state and its lock are on this machine; a run elsewhere (another checkout, a CI "
+        "runner) is not kept out. Creates that could be duplicated look at AWS first. "
+        "Share state and lock with --state-bucket.",
+        style="dim",
+    )
 
 
 def execute(ws: Workspace, run: PlannedRun, parallelism: int, console: Console) -> ApplyResult:

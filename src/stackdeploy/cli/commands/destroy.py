@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import plan_stack
+from stackdeploy.apply.engine import Permissions, plan_stack
 from stackdeploy.cli.commands.common import execute, print_api_stats, report_result
-from stackdeploy.cli.options import GlobalOptions, stack_command
+from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
@@ -26,6 +26,8 @@ def destroy(
         list[str] | None,
         typer.Option(help="Destroy only this resource and what depends on it (repeatable)."),
     ] = None,
+    adopt: AdoptOption = False,
+    force_owned: ForceOwnedOption = False,
     *,
     options: GlobalOptions,
 ) -> None:
@@ -37,7 +39,8 @@ def destroy(
         ws = workspace(options, stack, reporter, parallelism)
         store = ws.store(stack)
         with store.lock("destroy"):
-            run = plan_stack(ws, stack, destroy=True, targets=target or [])
+            permissions = Permissions(adopt=adopt, force_owned=force_owned)
+            run = plan_stack(ws, stack, destroy=True, targets=target or [], permissions=permissions)
             print_plan(run.plan, console)
             if run.plan.has_changes() and not auto_approve:
                 confirm(console, f"Do you really want to destroy stack {stack.name}?")

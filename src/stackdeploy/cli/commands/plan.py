@@ -5,9 +5,15 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import plan_stack, save_plan
+from stackdeploy.apply.engine import Permissions, plan_stack, save_plan
 from stackdeploy.cli.commands.common import print_api_stats
-from stackdeploy.cli.options import OUTPUT_PANEL, GlobalOptions, stack_command
+from stackdeploy.cli.options import (
+    OUTPUT_PANEL,
+    AdoptOption,
+    ForceOwnedOption,
+    GlobalOptions,
+    stack_command,
+)
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
 from stackdeploy.events import ignore
 from stackdeploy.plan.serialize import dumps_public
@@ -48,6 +54,8 @@ def plan(
     destroy: Annotated[
         bool, typer.Option("--destroy", help="Plan the destruction of the stack.")
     ] = False,
+    adopt: AdoptOption = False,
+    force_owned: ForceOwnedOption = False,
     *,
     options: GlobalOptions,
 ) -> None:
@@ -56,7 +64,8 @@ def plan(
     reporter = ProgressReporter(progress_console(options), debug=options.debug)
     events = reporter if options.debug else ignore
     ws = workspace(options, stack, events)
-    run = plan_stack(ws, stack, destroy=destroy, targets=target or [])
+    permissions = Permissions(adopt=adopt, force_owned=force_owned)
+    run = plan_stack(ws, stack, destroy=destroy, targets=target or [], permissions=permissions)
     console = output_console(options)
     if json_output:
         console.file.write(dumps_public(run.plan))

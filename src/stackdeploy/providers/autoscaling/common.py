@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import error_code
 from stackdeploy.aws.session import RetryingClient
+from stackdeploy.model.live import Owner
 from stackdeploy.providers import ownership
-from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.base import RESERVED_TAG_PREFIXES
 
 TAG_RESOURCE_TYPE = "auto-scaling-group"
@@ -69,8 +70,8 @@ def is_group_missing(error: BaseException) -> bool:
     return "not found" in str(error.response.get("Error", {}).get("Message", ""))
 
 
-def owner_of(group: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(stack, logical id) from the group's ownership tags."""
+def owner_of(group: Mapping[str, Any]) -> Owner:
+    """What the group's ownership tags say."""
     return ownership.owner_of(group.get("Tags"))
 
 

@@ -25,6 +25,7 @@ from stackdeploy.providers.autoscaling import teardown
 from stackdeploy.providers.autoscaling.capacity import utc_now, wait_for_capacity
 from stackdeploy.providers.autoscaling.common import (
     chunks,
+    creation_tags,
     describe_group,
     describe_groups,
     group_properties,
@@ -39,8 +40,9 @@ from stackdeploy.providers.autoscaling.requests import (
     update_request,
 )
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import owned_filter, split_tags
+from stackdeploy.providers.ec2.common import owned_filter
 from stackdeploy.providers.ec2.settle import read_settled
+from stackdeploy.providers.ownership import describe_owner, is_made_for, split_tags
 from stackdeploy.specs.autoscaling.group import AUTOSCALING_GROUP
 
 _ATTACH_BATCH = 10  # Attach/Detach LoadBalancers and TargetGroups take at most 10 per call
@@ -56,9 +58,9 @@ class AutoScalingGroupProvider(Provider):
         # A group being deleted cannot be used or updated; it does not count as existing.
         if is_deleting(group):
             return None
-        _, logical_id = split_tags(group.get("Tags"))
+        _, owner = split_tags(group.get("Tags"))
         name = str(group["AutoScalingGroupName"])
-        return LiveResource(self.rtype.name, name, region, group_properties(group), logical_id)
+        return LiveResource.tagged(self.rtype.name, name, region, group_properties(group), owner)
 
     def _lives(self, region: str, groups: list[dict[str, Any]]) -> list[LiveResource]:
         found = (self.to_live(region, group) for group in groups)
@@ -67,7 +69,7 @@ class AutoScalingGroupProvider(Provider):
     def read_owned(self, region: str, stack: str) -> list[LiveResource]:
         groups = describe_groups(self.asg(region), filters=owned_filter(stack))
         # The tag filter is checked again: another stack's group is never read as ours.
-        return self._lives(region, [g for g in groups if owner_of(g)[0] == stack])
+        return self._lives(region, [g for g in groups if owner_of(g).stack == stack])
 
     def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
         if not physical_ids:
@@ -110,16 +112,20 @@ class AutoScalingGroupProvider(Provider):
             teardown.wait_gone(ctx, asg, name)
             self._create_group(ctx, props)
             return self._finish(ctx, props, started)
-        if owner_of(existing) != (ctx.stack, ctx.logical_id):
-            stack, logical_id = owner_of(existing)
-            owner = f"owned by '{logical_id}' of stack '{stack}'" if stack else "not tagged as ours"
+        owner = owner_of(existing)
+        if not is_made_for(owner, ctx):
             raise ProviderError(
-                f"an Auto Scaling group named '{name}' already exists ({owner})",
+                f"an Auto Scaling group named '{name}' already exists ({describe_owner(owner)})",
                 code="AlreadyExists",
                 address=ctx.address,
                 hint="give this group another name, or delete the existing one first",
             )
         return self._update(ctx, existing, props, started)
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.asg(ctx.region).create_or_update_tags(
+            Tags=creation_tags(live.physical_id, ctx.ownership_tags())
+        )
 
     def update(
         self,

@@ -25,8 +25,14 @@ from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.dynamodb.changes import TableChanges
 from stackdeploy.providers.dynamodb.shapes import create_request, table_properties
 from stackdeploy.providers.dynamodb.waits import describe, wait_gone, wait_ready
-from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.providers.tagging_api import AwsTags, or_none, read_concurrently, tagged_resources
+from stackdeploy.providers.ownership import split_tags
+from stackdeploy.providers.tagging_api import (
+    AwsTags,
+    aws_tags,
+    or_none,
+    read_concurrently,
+    tagged_resources,
+)
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.dynamodb.table import DYNAMODB_TABLE
 
@@ -63,14 +69,14 @@ class DynamoDbTableProvider(Provider):
         backups = or_none(client.describe_continuous_backups, TableName=name)
         if tags is None or ttl is None or backups is None:
             return None  # deleted since it was described
-        user_tags, logical_id = split_tags(tags)
+        user_tags, owner = split_tags(tags)
         properties = table_properties(
             table,
             ttl.get("TimeToLiveDescription") or {},
             backups.get("ContinuousBackupsDescription") or {},
             user_tags,
         )
-        return LiveResource(self.rtype.name, name, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, name, region, properties, owner)
 
     @staticmethod
     def _tags_of(client: RetryingClient, arn: str) -> AwsTags:
@@ -167,6 +173,11 @@ class DynamoDbTableProvider(Provider):
             _raise_explained(ctx, error)
             raise
         return self.read_after_write(ctx, name)
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.dynamodb(ctx.region).tag_resource(
+            ResourceArn=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
+        )
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = self.dynamodb(ctx.region)

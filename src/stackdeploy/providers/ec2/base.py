@@ -21,6 +21,7 @@ from stackdeploy.providers.ec2.common import (
     sync_tags,
     tag_specifications,
 )
+from stackdeploy.providers.tagging_api import aws_tags
 
 
 class Ec2Provider(Provider):
@@ -74,6 +75,15 @@ class Ec2Provider(Provider):
     def creation_tags(self, ctx: ResourceContext, props: Mapping[str, Any]) -> list[dict[str, Any]]:
         """TagSpecifications for a create call: user tags plus ownership, applied atomically."""
         return tag_specifications(self.tag_resource_type, {**props["tags"], **ctx.ownership_tags()})
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.ec2(ctx.region).create_tags(
+            Resources=[self.taggable_id(live)], Tags=aws_tags(ctx.ownership_tags())
+        )
+
+    def taggable_id(self, live: LiveResource) -> str:
+        """The id CreateTags takes for it (a key pair's is not its name)."""
+        return live.physical_id
 
     def sync_user_tags(
         self,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stackdeploy.aws.session import RetryingClient
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK, RESERVED_TAG_PREFIXES
+from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 
 
 def owned_filter(stack: str) -> list[dict[str, Any]]:
@@ -25,19 +25,6 @@ def tag_specifications(resource_type: str, tags: Mapping[str, str]) -> list[dict
             "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
         }
     ]
-
-
-def split_tags(aws_tags: Sequence[Mapping[str, str]] | None) -> tuple[dict[str, str], str | None]:
-    """User tags (without ownership and aws: tags) and the logical id from the ownership tag."""
-    user: dict[str, str] = {}
-    logical_id = None
-    for tag in aws_tags or []:
-        key, value = tag["Key"], tag.get("Value", "")
-        if key == OWNERSHIP_TAG_ID:
-            logical_id = value
-        elif not key.startswith(RESERVED_TAG_PREFIXES):
-            user[key] = value
-    return user, logical_id
 
 
 def sync_tags(

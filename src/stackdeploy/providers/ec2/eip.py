@@ -9,9 +9,7 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
-from stackdeploy.providers.ec2.common import (
-    split_tags,
-)
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.eip import EIP
 
 # While a NAT gateway that held the address is still being deleted, ReleaseAddress answers
@@ -29,7 +27,7 @@ class EipProvider(Ec2Provider):
 
     def to_live(self, region: str, address: dict[str, Any]) -> LiveResource:
         allocation_id = address["AllocationId"]
-        tags, logical_id = split_tags(address.get("Tags"))
+        tags, owner = split_tags(address.get("Tags"))
         properties = {
             "domain": address.get("Domain", "vpc"),
             # AWS reports "amazon" for its own pool; a spec that leaves it None never diffs.
@@ -39,7 +37,7 @@ class EipProvider(Ec2Provider):
             "allocation_id": allocation_id,
             "public_ip": address.get("PublicIp"),
         }
-        return LiveResource(self.rtype.name, allocation_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, allocation_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

@@ -13,8 +13,9 @@ from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.concurrency import map_concurrently
-from stackdeploy.providers.ec2.common import ec2_arn, id_filter, split_tags
+from stackdeploy.providers.ec2.common import ec2_arn, id_filter
 from stackdeploy.providers.ec2.launch_data import filter_chunks, metadata_from, profile_name
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.instance import PUBLIC_IP_TAG, TYPE_NAME, USER_DATA_DIGEST_TAG
 
 # States in which an instance exists for a stack: terminated ones stay listed for about an
@@ -77,7 +78,7 @@ def _to_live(
 ) -> LiveResource:
     instance_id = instance["InstanceId"]
     raw_tags = instance.get("Tags") or []
-    tags, logical_id = split_tags(raw_tags)
+    tags, owner = split_tags(raw_tags)
     reserved = {t["Key"]: t.get("Value", "") for t in raw_tags}
     public_ip_choice = reserved.get(PUBLIC_IP_TAG)
     properties = {
@@ -108,7 +109,7 @@ def _to_live(
         "availability_zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
         "vpc_id": instance.get("VpcId"),
     }
-    return LiveResource(TYPE_NAME, instance_id, region, properties, logical_id)
+    return LiveResource.tagged(TYPE_NAME, instance_id, region, properties, owner)
 
 
 def _group_ids(instance: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import id_filter, split_tags, sync_tags
+from stackdeploy.providers.ec2.common import id_filter, sync_tags
 from stackdeploy.providers.ec2.instance_reads import (
     LIVE_PROFILE_STATES,
     describe_one,
@@ -19,6 +19,7 @@ from stackdeploy.providers.ec2.instance_reads import (
 )
 from stackdeploy.providers.ec2.instance_waits import state_of, wait_for_state
 from stackdeploy.providers.ec2.launch_data import metadata_request, with_profile_retry
+from stackdeploy.providers.ownership import split_tags
 
 
 def update_instance(

@@ -14,8 +14,8 @@ from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     ec2_arn,
     id_filter,
-    split_tags,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.internet_gateway import INTERNET_GATEWAY
 
 # AWS reports an IGW attachment as "available" (the documented "attached" is accepted too).
@@ -33,8 +33,8 @@ class InternetGatewayProvider(Ec2Provider):
 
     def to_live(self, region: str, gateway: dict[str, Any]) -> LiveResource:
         igw_id = gateway["InternetGatewayId"]
-        owner = gateway["OwnerId"]
-        tags, logical_id = split_tags(gateway.get("Tags"))
+        account = gateway["OwnerId"]
+        tags, owner = split_tags(gateway.get("Tags"))
         attached = [
             a["VpcId"] for a in gateway.get("Attachments") or [] if a.get("State") in _ATTACHED
         ]
@@ -42,10 +42,10 @@ class InternetGatewayProvider(Ec2Provider):
             "vpc_id": attached[0] if attached else None,
             "tags": tags,
             "id": igw_id,
-            "arn": ec2_arn(region, owner, "internet-gateway", igw_id),
-            "owner_id": owner,
+            "arn": ec2_arn(region, account, "internet-gateway", igw_id),
+            "owner_id": account,
         }
-        return LiveResource(self.rtype.name, igw_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, igw_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

@@ -21,7 +21,8 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
-from stackdeploy.providers.ec2.common import id_filter, split_tags
+from stackdeploy.providers.ec2.common import id_filter
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.ec2.key_pair import (
     KEY_PAIR,
@@ -53,7 +54,7 @@ class KeyPairProvider(Ec2Provider):
 
     def to_live(self, region: str, key: dict[str, Any]) -> LiveResource:
         name = key["KeyName"]
-        tags, logical_id = split_tags(key.get("Tags"))
+        tags, owner = split_tags(key.get("Tags"))
         public_key = key.get("PublicKey")
         properties = {
             "name": name,
@@ -66,7 +67,7 @@ class KeyPairProvider(Ec2Provider):
             "key_pair_id": key.get("KeyPairId"),
             "fingerprint": key.get("KeyFingerprint"),
         }
-        return LiveResource(self.rtype.name, name, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, name, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.ec2(ctx.region)
@@ -136,6 +137,9 @@ class KeyPairProvider(Ec2Provider):
                 address=ctx.address,
                 hint="choose another name, or delete the existing key pair if it is a leftover",
             ) from error
+
+    def taggable_id(self, live: LiveResource) -> str:
+        return str(live.properties["key_pair_id"])
 
     def update(
         self,

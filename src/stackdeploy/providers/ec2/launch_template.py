@@ -18,7 +18,7 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
-from stackdeploy.providers.ec2.common import ec2_arn, id_filter, split_tags, tag_specifications
+from stackdeploy.providers.ec2.common import ec2_arn, id_filter, tag_specifications
 from stackdeploy.providers.ec2.launch_data import (
     decode_user_data,
     encode_user_data,
@@ -30,6 +30,7 @@ from stackdeploy.providers.ec2.launch_data import (
     root_volume_mapping,
 )
 from stackdeploy.providers.ec2.settle import read_settled
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.launch_template import LAUNCH_DATA, LAUNCH_TEMPLATE
 
 
@@ -78,7 +79,7 @@ class LaunchTemplateProvider(Ec2Provider):
 
     def _live(self, region: str, template: dict[str, Any], version: dict[str, Any]) -> LiveResource:
         template_id = template["LaunchTemplateId"]
-        tags, logical_id = split_tags(template.get("Tags"))
+        tags, owner = split_tags(template.get("Tags"))
         properties = {
             "name": template["LaunchTemplateName"],
             **_launch_properties(version.get("LaunchTemplateData") or {}),
@@ -88,7 +89,7 @@ class LaunchTemplateProvider(Ec2Provider):
             "latest_version": int(template["LatestVersionNumber"]),
             "default_version": int(template["DefaultVersionNumber"]),
         }
-        return LiveResource(self.rtype.name, template_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, template_id, region, properties, owner)
 
     def _owner(self, template: Mapping[str, Any]) -> str:
         # CreatedBy is the creator's ARN (arn:aws:iam::<account>:...); the account owns it.

@@ -14,8 +14,8 @@ from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     id_filter,
-    split_tags,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.nat_gateway import NAT_GATEWAY
 
 # AWS lists deleted NAT gateways for about an hour, and they still match tag filters; a
@@ -45,7 +45,7 @@ class NatGatewayProvider(Ec2Provider):
         if gateway.get("State") in _DEAD_STATES:
             return None
         nat_id = gateway["NatGatewayId"]
-        tags, logical_id = split_tags(gateway.get("Tags"))
+        tags, owner = split_tags(gateway.get("Tags"))
         addresses = gateway.get("NatGatewayAddresses") or [{}]
         # Secondary addresses may follow; the primary one is what the spec describes.
         primary = next((a for a in addresses if a.get("IsPrimary")), addresses[0])
@@ -63,7 +63,7 @@ class NatGatewayProvider(Ec2Provider):
             "private_ip": primary.get("PrivateIp"),
             "network_interface_id": primary.get("NetworkInterfaceId"),
         }
-        return LiveResource(self.rtype.name, nat_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, nat_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

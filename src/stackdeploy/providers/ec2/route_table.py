@@ -16,7 +16,6 @@ from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     id_filter,
-    split_tags,
     sync_tags,
 )
 from stackdeploy.providers.ec2.routes import (
@@ -27,6 +26,7 @@ from stackdeploy.providers.ec2.routes import (
     route_to_aws,
 )
 from stackdeploy.providers.ec2.settle import read_settled
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.route_table import ROUTE_TABLE
 
 # What EC2 answers for an id it does not know yet, shortly after its creation elsewhere: a
@@ -59,7 +59,7 @@ class RouteTableProvider(Ec2Provider):
 
     def to_live(self, region: str, table: dict[str, Any]) -> LiveResource:
         table_id = table["RouteTableId"]
-        tags, logical_id = split_tags(table.get("Tags"))
+        tags, owner = split_tags(table.get("Tags"))
         routes = [route_from_aws(route) for route in table.get("Routes", [])]
         properties = {
             "vpc_id": table["VpcId"],
@@ -69,7 +69,7 @@ class RouteTableProvider(Ec2Provider):
             "id": table_id,
             "owner_id": table.get("OwnerId"),
         }
-        return LiveResource(self.rtype.name, table_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, table_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

@@ -16,7 +16,6 @@ from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     ec2_arn,
-    split_tags,
 )
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.providers.ec2.sg_rules import (
@@ -25,6 +24,7 @@ from stackdeploy.providers.ec2.sg_rules import (
     permission_for,
     rule_changes,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.security_group import SECURITY_GROUP
 
 DIRECTIONS = ("ingress", "egress")
@@ -43,8 +43,8 @@ class SecurityGroupProvider(Ec2Provider):
 
     def to_live(self, region: str, group: dict[str, Any]) -> LiveResource:
         group_id = group["GroupId"]
-        owner = group["OwnerId"]
-        tags, logical_id = split_tags(group.get("Tags"))
+        account = group["OwnerId"]
+        tags, owner = split_tags(group.get("Tags"))
         properties = {
             "name": group["GroupName"],
             "description": group.get("Description", ""),
@@ -54,10 +54,10 @@ class SecurityGroupProvider(Ec2Provider):
             "tags": tags,
             "id": group_id,
             "arn": group.get("SecurityGroupArn")
-            or ec2_arn(region, owner, "security-group", group_id),
-            "owner_id": owner,
+            or ec2_arn(region, account, "security-group", group_id),
+            "owner_id": account,
         }
-        return LiveResource(self.rtype.name, group_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, group_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

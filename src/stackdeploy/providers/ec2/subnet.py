@@ -13,8 +13,8 @@ from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     ec2_arn,
     id_filter,
-    split_tags,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.subnet import SUBNET
 
 
@@ -27,8 +27,8 @@ class SubnetProvider(Ec2Provider):
 
     def to_live(self, region: str, subnet: dict[str, Any]) -> LiveResource:
         subnet_id = subnet["SubnetId"]
-        owner = subnet["OwnerId"]
-        tags, logical_id = split_tags(subnet.get("Tags"))
+        account = subnet["OwnerId"]
+        tags, owner = split_tags(subnet.get("Tags"))
         properties = {
             "vpc_id": subnet["VpcId"],
             "cidr_block": subnet["CidrBlock"],
@@ -36,11 +36,11 @@ class SubnetProvider(Ec2Provider):
             "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch", False)),
             "tags": tags,
             "id": subnet_id,
-            "arn": subnet.get("SubnetArn") or ec2_arn(region, owner, "subnet", subnet_id),
+            "arn": subnet.get("SubnetArn") or ec2_arn(region, account, "subnet", subnet_id),
             "availability_zone_id": subnet.get("AvailabilityZoneId"),
-            "owner_id": owner,
+            "owner_id": account,
         }
-        return LiveResource(self.rtype.name, subnet_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, subnet_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

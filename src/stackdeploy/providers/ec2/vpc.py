@@ -13,8 +13,8 @@ from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     ec2_arn,
     id_filter,
-    split_tags,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.ec2.vpc import VPC
 
 _DNS_ATTRIBUTES = {
@@ -42,7 +42,7 @@ class VpcProvider(Ec2Provider):
             )
             for name, attr in _DNS_ATTRIBUTES.items()
         }
-        tags, logical_id = split_tags(vpc.get("Tags"))
+        tags, owner = split_tags(vpc.get("Tags"))
         properties = {
             "cidr_block": vpc["CidrBlock"],
             "instance_tenancy": vpc.get("InstanceTenancy", "default"),
@@ -53,7 +53,7 @@ class VpcProvider(Ec2Provider):
             "owner_id": vpc["OwnerId"],
             "dhcp_options_id": vpc.get("DhcpOptionsId"),
         }
-        return LiveResource(self.rtype.name, vpc_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, vpc_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         ec2 = self.clients.client("ec2", ctx.region)

@@ -25,7 +25,6 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext, until_visible
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.providers.elb.changes import Converger, aws_listener
 from stackdeploy.providers.elb.reads import (
@@ -36,7 +35,8 @@ from stackdeploy.providers.elb.reads import (
     properties_of,
     tags_by_name,
 )
-from stackdeploy.providers.ownership import owner_of
+from stackdeploy.providers.ownership import describe_owner, is_made_for, owner_of, split_tags
+from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.elb.load_balancer import CLASSIC_LOAD_BALANCER
 
@@ -81,9 +81,9 @@ class ClassicLoadBalancerProvider(Provider):
             attributes = attributes_of(elb, name)
             if attributes is None:
                 continue  # deleted between the listing and now
-            user_tags, logical_id = split_tags(tags.get(name))
+            user_tags, owner = split_tags(tags.get(name))
             properties = properties_of(description, attributes, user_tags)
-            found.append(LiveResource(self.rtype.name, name, region, properties, logical_id))
+            found.append(LiveResource.tagged(self.rtype.name, name, region, properties, owner))
         return found
 
     # -- writes -------------------------------------------------------------------------------
@@ -137,15 +137,20 @@ class ClassicLoadBalancerProvider(Provider):
             what=f"load balancer {name}",
             operation="elb.DescribeTags",
         )
-        stack, logical_id = owner_of(tags)
-        if (stack, logical_id) != (ctx.stack, ctx.logical_id):
-            owner = f"'{logical_id}' of stack '{stack}'" if stack else "no stackdeploy stack"
+        owner = owner_of(tags)
+        if not is_made_for(owner, ctx):
             raise ProviderError(
-                f"a load balancer named '{name}' already exists in {ctx.region}, owned by {owner}",
+                f"a load balancer named '{name}' already exists in {ctx.region} "
+                f"({describe_owner(owner)})",
                 code="DuplicateLoadBalancerName",
                 address=ctx.address,
                 hint="names are unique per region: set another name, or delete the existing one",
             )
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.elb(ctx.region).add_tags(
+            LoadBalancerNames=[live.physical_id], Tags=aws_tags(ctx.ownership_tags())
+        )
 
     def update(
         self,

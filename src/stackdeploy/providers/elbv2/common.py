@@ -13,6 +13,7 @@ from typing import Any
 
 from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory, RetryingClient
+from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ownership import owned_by
 from stackdeploy.specs.elbv2.actions import REDIRECT_DEFAULTS
 
@@ -70,6 +71,10 @@ def describe_tags(
 
 def aws_tags(tags: Mapping[str, str]) -> AwsTags:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def write_ownership_tags(clients: ClientFactory, ctx: ResourceContext, arn: str) -> None:
+    elbv2(clients, ctx.region).add_tags(ResourceArns=[arn], Tags=aws_tags(ctx.ownership_tags()))
 
 
 def sync_tags(

@@ -17,7 +17,6 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     action_from_aws,
     action_to_aws,
@@ -29,6 +28,7 @@ from stackdeploy.providers.elbv2.common import (
     paged,
 )
 from stackdeploy.providers.elbv2.nested import NestedProvider
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.elbv2.listener import LISTENER
 
 # A load balancer or target group created moments ago may not be visible to the call yet.
@@ -71,7 +71,7 @@ class ListenerProvider(NestedProvider):
         self, region: str, listener: dict[str, Any], aws_tag_list: list[Any]
     ) -> LiveResource:
         arn = listener["ListenerArn"]
-        tags, logical_id = split_tags(aws_tag_list)
+        tags, owner = split_tags(aws_tag_list)
         secure = listener.get("Protocol") == "HTTPS"
         # DescribeListeners lists only the default certificate; SNI extras are separate.
         certificates = listener.get("Certificates") or [{}]
@@ -87,7 +87,7 @@ class ListenerProvider(NestedProvider):
             "id": arn,
             "arn": arn,
         }
-        return LiveResource(self.rtype.name, arn, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, arn, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         client = elbv2(self.clients, ctx.region)

@@ -16,7 +16,6 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     action_from_aws,
     action_to_aws,
@@ -29,6 +28,7 @@ from stackdeploy.providers.elbv2.common import (
 )
 from stackdeploy.providers.elbv2.listener import listeners_of
 from stackdeploy.providers.elbv2.nested import NestedProvider
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.elbv2.listener_rule import LISTENER_RULE
 
 # condition property -> (AWS Field, its config key); AWS's older flat `Values` is not used.
@@ -103,7 +103,7 @@ class ListenerRuleProvider(NestedProvider):
 
     def to_live(self, region: str, rule: dict[str, Any], aws_tag_list: list[Any]) -> LiveResource:
         arn = rule["RuleArn"]
-        tags, logical_id = split_tags(aws_tag_list)
+        tags, owner = split_tags(aws_tag_list)
         properties = {
             "listener_arn": rule["ListenerArn"],
             "priority": int(rule["Priority"]),
@@ -113,7 +113,7 @@ class ListenerRuleProvider(NestedProvider):
             "id": arn,
             "arn": arn,
         }
-        return LiveResource(self.rtype.name, arn, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, arn, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         client = elbv2(self.clients, ctx.region)

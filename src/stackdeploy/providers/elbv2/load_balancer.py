@@ -16,7 +16,6 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     arn_resource,
     attribute_map,
@@ -27,7 +26,9 @@ from stackdeploy.providers.elbv2.common import (
     owned_load_balancers,
     sync_tags,
     with_tags,
+    write_ownership_tags,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.elbv2.load_balancer import LOAD_BALANCER
 
 # Property -> (attribute key, AWS's default). A missing attribute has AWS's default value.
@@ -78,7 +79,7 @@ class LoadBalancerProvider(Provider):
         if described is None:
             return None  # deleted since it was listed
         attributes = attribute_map(described["Attributes"])
-        tags, logical_id = split_tags(balancer.get("Tags"))
+        tags, owner = split_tags(balancer.get("Tags"))
         properties = {
             "name": balancer["LoadBalancerName"],
             "scheme": balancer.get("Scheme", "internet-facing"),
@@ -94,7 +95,7 @@ class LoadBalancerProvider(Provider):
             "dns_name": balancer.get("DNSName"),
             "zone_id": balancer.get("CanonicalHostedZoneId"),
         }
-        return LiveResource(self.rtype.name, arn, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, arn, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         client = elbv2(self.clients, ctx.region)
@@ -195,6 +196,9 @@ class LoadBalancerProvider(Provider):
                     for prop, value in sorted(values.items())
                 ],
             )
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        write_ownership_tags(self.clients, ctx, live.physical_id)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)

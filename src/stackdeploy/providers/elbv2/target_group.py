@@ -15,7 +15,6 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.elbv2.common import (
     PAGE_SIZE,
     attribute_map,
@@ -26,8 +25,9 @@ from stackdeploy.providers.elbv2.common import (
     ignore_gone,
     paged,
     sync_tags,
+    write_ownership_tags,
 )
-from stackdeploy.providers.ownership import owned_by
+from stackdeploy.providers.ownership import owned_by, split_tags
 from stackdeploy.specs.elbv2.target_group import TARGET_GROUP
 
 # Set when `targets` is managed by the stack: only then are registrations read (one
@@ -113,7 +113,7 @@ class TargetGroupProvider(Provider):
         if described is None:
             return None  # deleted since it was listed
         attributes = attribute_map(described["Attributes"])
-        tags, logical_id = split_tags(aws_tag_list)
+        tags, owner = split_tags(aws_tag_list)
         properties: dict[str, Any] = {
             "name": group["TargetGroupName"],
             "protocol": group.get("Protocol"),
@@ -133,7 +133,7 @@ class TargetGroupProvider(Provider):
             if targets is None:
                 return None
             properties["targets"] = targets
-        return LiveResource(self.rtype.name, arn, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, arn, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         client = elbv2(self.clients, ctx.region)
@@ -247,6 +247,9 @@ class TargetGroupProvider(Provider):
         client.modify_target_group_attributes(
             TargetGroupArn=arn, Attributes=[{"Key": _DELAY, "Value": str(seconds)}]
         )
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        write_ownership_tags(self.clients, ctx, live.physical_id)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)

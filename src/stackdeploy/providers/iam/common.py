@@ -123,6 +123,13 @@ class IamProvider(Provider):
     list_key: ClassVar[str]
     name_key: ClassVar[str]
 
+    tag_method: ClassVar[str]  # e.g. tag_role
+    name_parameter: ClassVar[str]  # the entity's name parameter, e.g. RoleName
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        tag = getattr(self.iam(ctx.region), self.tag_method)
+        tag(**{self.name_parameter: live.physical_id}, Tags=iam_tags(ctx.ownership_tags()))
+
     def iam(self, region: str) -> RetryingClient:
         # IAM is global: any region's endpoint answers for the whole account.
         return self.clients.client("iam", region)

@@ -20,7 +20,6 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.iam.common import (
     IamProvider,
     iam_tags,
@@ -31,7 +30,7 @@ from stackdeploy.providers.iam.common import (
     sync_iam_tags,
     tag_value,
 )
-from stackdeploy.providers.ownership import made_for
+from stackdeploy.providers.ownership import made_for, split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.instance_profile import INSTANCE_PROFILE
 
@@ -41,6 +40,8 @@ class InstanceProfileProvider(IamProvider):
     list_method = "list_instance_profiles"
     list_key = "InstanceProfiles"
     name_key = "InstanceProfileName"
+    tag_method = "tag_instance_profile"
+    name_parameter = "InstanceProfileName"
 
     def read_one(
         self, iam: RetryingClient, region: str, name: str, stack: str | None = None
@@ -59,7 +60,7 @@ class InstanceProfileProvider(IamProvider):
 
     def _to_live(self, region: str, profile: dict[str, Any]) -> LiveResource:
         name = profile["InstanceProfileName"]
-        tags, logical_id = split_tags(profile.get("Tags"))
+        tags, owner = split_tags(profile.get("Tags"))
         roles = profile.get("Roles") or []
         properties = {
             "name": name,
@@ -71,7 +72,7 @@ class InstanceProfileProvider(IamProvider):
             "id": name,
             "arn": profile["Arn"],
         }
-        return LiveResource(self.rtype.name, name, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, name, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         iam = self.iam(ctx.region)

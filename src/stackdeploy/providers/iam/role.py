@@ -24,7 +24,6 @@ from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.iam.common import (
     IamProvider,
     iam_tags,
@@ -39,6 +38,7 @@ from stackdeploy.providers.iam.role_policies import (
     detach_everything,
     inline_documents,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.iam.role import ROLE
@@ -49,6 +49,8 @@ class RoleProvider(IamProvider):
     list_method = "list_roles"
     list_key = "Roles"
     name_key = "RoleName"
+    tag_method = "tag_role"
+    name_parameter = "RoleName"
 
     def read_one(
         self, iam: RetryingClient, region: str, name: str, stack: str | None = None
@@ -64,7 +66,7 @@ class RoleProvider(IamProvider):
         inline = or_none(partial(inline_documents, iam, name))
         if managed is None or inline is None:
             return None
-        tags, logical_id = split_tags(role.get("Tags"))
+        tags, owner = split_tags(role.get("Tags"))
         properties = {
             "name": role["RoleName"],
             "path": role.get("Path", "/"),
@@ -79,7 +81,7 @@ class RoleProvider(IamProvider):
             "arn": role["Arn"],
             "unique_id": role["RoleId"],
         }
-        return LiveResource(self.rtype.name, role["RoleName"], region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, role["RoleName"], region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         iam = self.iam(ctx.region)

@@ -25,7 +25,6 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import values_equal
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
 from stackdeploy.providers.kms.common import (
     AwsTags,
     aliases_by_key,
@@ -36,6 +35,7 @@ from stackdeploy.providers.kms.common import (
     kms_tags,
     once_visible,
 )
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.providers.tagging_api import or_none, read_concurrently, tagged_resources
 from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.kms.key import DEFAULT_DELETION_WINDOW, KMS_KEY
@@ -106,7 +106,7 @@ class KmsKeyProvider(Provider):
                 return None
             rotation = bool(status.get("KeyRotationEnabled"))
         named = sorted(aliases.get(key_id, []), key=lambda a: str(a["AliasName"]))
-        user_tags, logical_id = split_tags(tags)
+        user_tags, owner = split_tags(tags)
         properties: dict[str, Any] = {
             "description": metadata.get("Description") or "",
             "key_usage": metadata.get("KeyUsage"),
@@ -123,7 +123,7 @@ class KmsKeyProvider(Provider):
             "arn": metadata["Arn"],
             "alias_arn": named[0].get("AliasArn") if len(named) == 1 else None,
         }
-        return LiveResource(self.rtype.name, key_id, region, properties, logical_id)
+        return LiveResource.tagged(self.rtype.name, key_id, region, properties, owner)
 
     def create(self, ctx: ResourceContext, props: dict[str, Any]) -> LiveResource:
         kms = self.kms(ctx.region)
@@ -155,6 +155,11 @@ class KmsKeyProvider(Provider):
         }
         self._converge(ctx, kms, key_id, current, props)
         return self.read_after_write(ctx, key_id)
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.kms(ctx.region).tag_resource(
+            KeyId=live.physical_id, Tags=kms_tags(ctx.ownership_tags())
+        )
 
     def update(
         self,

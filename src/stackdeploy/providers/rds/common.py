@@ -22,8 +22,7 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
-from stackdeploy.providers.ownership import owned_by
+from stackdeploy.providers.ownership import owned_by, split_tags
 from stackdeploy.providers.tagging_api import (
     AwsTags,
     aws_tags,
@@ -120,12 +119,12 @@ class GroupProvider(Provider):
             tags = tags_of(client, group[self.arn_key])
             if tags is None or (stack is not None and not owned_by(tags, stack)):
                 return None
-            user, logical_id = split_tags(tags)
+            user, owner = split_tags(tags)
             properties = self.properties(client, group, user)
             if properties is None:
                 return None  # deleted since it was listed
             name = str(group[self.name_key])
-            return LiveResource(self.rtype.name, name, region, properties, logical_id)
+            return LiveResource.tagged(self.rtype.name, name, region, properties, owner)
 
         return read_concurrently(groups, read_one)
 
@@ -136,6 +135,11 @@ class GroupProvider(Provider):
         if not physical_ids:
             return {}
         return {live.physical_id: live for live in self._read(region, None, physical_ids)}
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        rds(self.clients, ctx.region).add_tags_to_resource(
+            ResourceName=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
+        )
 
     def own_leftover(self, ctx: ResourceContext, name: str, error: ClientError) -> LiveResource:
         """After a create refused with `exists_code`: the group, if this resource's own

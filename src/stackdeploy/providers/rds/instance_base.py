@@ -20,19 +20,20 @@ from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ownership import owned_by, owner_of
+from stackdeploy.providers.ownership import describe_owner, is_made_for, owned_by, owner_of
 from stackdeploy.providers.rds.common import rds
 from stackdeploy.providers.rds.instances import (
     DELETING,
     describe_instance,
     describe_instances,
     is_replica,
-    logical_id_of,
+    owner_of_db,
     tags_of,
     wait_available,
     wait_deleted,
 )
 from stackdeploy.providers.rds.modify import modify_request, record_tags
+from stackdeploy.providers.tagging_api import aws_tags
 
 # RDS refuses to delete an instance while a backup, a modification or (the strictness
 # layer's rule) a replica's deletion is under way: such a refusal clears with time.
@@ -54,8 +55,8 @@ class DbInstanceBase(Provider):
         if is_replica(db) != self.replicas or db.get("DBInstanceStatus") == DELETING:
             return None
         identifier = str(db["DBInstanceIdentifier"])
-        return LiveResource(
-            self.rtype.name, identifier, region, self.properties(db), logical_id_of(db)
+        return LiveResource.tagged(
+            self.rtype.name, identifier, region, self.properties(db), owner_of_db(db)
         )
 
     def _lives(self, region: str, found: list[dict[str, Any]]) -> list[LiveResource]:
@@ -118,11 +119,11 @@ class DbInstanceBase(Provider):
         if existing.get("DBInstanceStatus") == DELETING:
             wait_deleted(ctx, client, identifier)
             return create()
-        stack, logical_id = owner_of(existing.get("TagList"))
-        if (stack, logical_id) != (ctx.stack, ctx.logical_id):
-            owner = f"owned by '{logical_id}' of stack '{stack}'" if stack else "not this stack's"
+        owner = owner_of(existing.get("TagList"))
+        if not is_made_for(owner, ctx):
             raise ProviderError(
-                f"a DB instance named '{identifier}' already exists in {ctx.region} ({owner})",
+                f"a DB instance named '{identifier}' already exists in {ctx.region} "
+                f"({describe_owner(owner)})",
                 code="DBInstanceAlreadyExists",
                 address=ctx.address,
                 hint="give this one another identifier, or delete the existing one first",
@@ -183,6 +184,11 @@ class DbInstanceBase(Provider):
         return wait_available(ctx, client, identifier, pending=awaited)
 
     # -- delete ------------------------------------------------------------------------------
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        self.client(ctx.region).add_tags_to_resource(
+            ResourceName=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
+        )
 
     def delete_instance(
         self, ctx: ResourceContext, live: LiveResource, final_snapshot: str | None

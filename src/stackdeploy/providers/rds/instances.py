@@ -13,8 +13,9 @@ from typing import Any
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.aws.waiters import wait_until
 from stackdeploy.errors import ProviderError
+from stackdeploy.model.live import Owner
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.providers.rds.common import paged
 from stackdeploy.providers.tagging_api import tag_map
 
@@ -107,7 +108,7 @@ def common_properties(db: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def logical_id_of(db: dict[str, Any]) -> str | None:
+def owner_of_db(db: dict[str, Any]) -> Owner:
     return split_tags(db.get("TagList"))[1]
 
 

@@ -20,7 +20,7 @@ from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.errors import ProviderError
 from stackdeploy.providers.base import ResourceContext
-from stackdeploy.providers.ownership import owner_of
+from stackdeploy.providers.ownership import made_for
 from stackdeploy.specs.rds.password import default_secret_name, describe_source
 
 # MySQL and MariaDB take 8 to 41 characters, PostgreSQL 8 to 128: printable ASCII except
@@ -125,7 +125,7 @@ def _generated(
             raise
         found = None
     if found is not None:
-        if owner_of(found.get("Tags")) != (ctx.stack, ctx.logical_id):
+        if not made_for(found.get("Tags"), ctx):
             raise _not_ours(ctx, "a Secrets Manager secret", name)
         if found.get("DeletedDate"):
             manager.restore_secret(SecretId=found["ARN"])
@@ -150,7 +150,7 @@ def _ssm_parameter(clients: ClientFactory, ctx: ResourceContext, name: str) -> M
         parameter = None
     if parameter is not None:
         tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
-        if owner_of(tags.get("TagList")) != (ctx.stack, ctx.logical_id):
+        if not made_for(tags.get("TagList"), ctx):
             raise _not_ours(ctx, "an SSM parameter", name)
         return MasterPassword(str(parameter["Value"]), name)
     ssm.put_parameter(

@@ -32,7 +32,7 @@ from stackdeploy.providers.s3.common import (
     US_EAST_1,
     code_of,
     desired_tags,
-    owned_by,
+    made_for,
     region_of_location,
 )
 from stackdeploy.providers.s3.emptying import empty_bucket
@@ -76,6 +76,20 @@ class BucketProvider(Provider):
         # A bucket in another region is that region's to report.
         here = [name for name, found in zip(names, regions, strict=True) if found == region]
         return read_buckets(s3, region, here)
+
+    def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        # S3 replaces a bucket's whole tag set: merge ours into what it has.
+        s3 = self.s3(ctx.region)
+        tags = read_one(s3, live.physical_id, TAGS)
+        current = {} if tags is GONE else dict(tags)
+        wanted = {**current, **ctx.ownership_tags()}
+        s3.put_bucket_tagging(Bucket=live.physical_id, Tagging={"TagSet": aws_tags(wanted)})
+
+    def holds_data(self, live: LiveResource) -> bool:
+        """An empty bucket loses nothing when deleted; one object version or delete marker
+        is enough to count as data."""
+        page = self.s3(live.region).list_object_versions(Bucket=live.physical_id, MaxKeys=1)
+        return bool(page.get("Versions") or page.get("DeleteMarkers"))
 
     @staticmethod
     def _region(s3: RetryingClient, name: str) -> str | None:
@@ -122,7 +136,7 @@ class BucketProvider(Provider):
         tags = read_one(s3, name, TAGS)
         if tags is GONE:
             return
-        if not owned_by(tags, ctx):
+        if not made_for(tags, ctx):
             raise ProviderError(
                 f"a bucket named '{name}' already exists in this account and this stack does "
                 "not own it",

@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 from stackdeploy.aws.errors import error_code
 from stackdeploy.providers.base import ResourceContext
+from stackdeploy.providers.ownership import is_made_for, owner_from_map
 from stackdeploy.providers.tagging_api import aws_tags, tag_map
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 
 US_EAST_1 = "us-east-1"
 # force_destroy lives in a tag of ours: it is not an S3 setting, yet a destroy must know it
@@ -38,10 +38,9 @@ def desired_tags(ctx: ResourceContext, props: Mapping[str, Any]) -> dict[str, st
     return tags
 
 
-def owned_by(tags: Mapping[str, str], ctx: ResourceContext) -> bool:
-    return tags.get(OWNERSHIP_TAG_STACK) == ctx.stack and tags.get(OWNERSHIP_TAG_ID) == (
-        ctx.logical_id
-    )
+def made_for(tags: Mapping[str, str], ctx: ResourceContext) -> bool:
+    """Whether a bucket's tags say it is the one `ctx` creates (an interrupted earlier run's)."""
+    return is_made_for(owner_from_map(tags), ctx)
 
 
 def aws_filter(prefix: str, tags: Mapping[str, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.concurrency import READ_WORKERS
-from stackdeploy.providers.ec2.common import split_tags
+from stackdeploy.providers.ownership import split_tags
 from stackdeploy.providers.s3.common import (
     FORCE_DESTROY_TAG,
     NO_SUCH_BUCKET,
@@ -238,7 +238,7 @@ def read_buckets(
 
 
 def _live(name: str, region: str, tags: dict[str, str], settings: dict[str, Any]) -> LiveResource:
-    user_tags, logical_id = split_tags(aws_tags(tags))
+    user_tags, owner = split_tags(aws_tags(tags))
     properties = {
         "name": name,
         **settings,
@@ -250,4 +250,4 @@ def _live(name: str, region: str, tags: dict[str, str], settings: dict[str, Any]
         "domain_name": f"{name}.s3.amazonaws.com",
         "regional_domain_name": f"{name}.s3.{region}.amazonaws.com",
     }
-    return LiveResource(TYPE_NAME, name, region, properties, logical_id)
+    return LiveResource.tagged(TYPE_NAME, name, region, properties, owner)

@@ -22,6 +22,7 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.diff import values_equal
 from stackdeploy.providers.base import ResourceContext
+from stackdeploy.providers.ownership import is_made_for
 from stackdeploy.providers.s3.common import NO_SUCH_BUCKET, aws_filter, code_of, desired_tags
 from stackdeploy.providers.tagging_api import aws_tags
 from stackdeploy.specs.iam.policy import policy_json
@@ -59,7 +60,7 @@ def converge(
 
     tags = desired_tags(ctx, props)
     # The ownership tags too: a bucket adopted after an interrupted create may lack them.
-    if differs("tags") or differs("force_destroy") or current.logical_id != ctx.logical_id:
+    if differs("tags") or differs("force_destroy") or not is_made_for(current.owner, ctx):
         write(
             "PutBucketTagging",
             lambda: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": aws_tags(tags)}),

@@ -180,6 +180,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str | None:
 _KEYS = "a table's key schema is fixed at creation"
 
 DYNAMODB_TABLE = ResourceType(
+    data_store=True,
     name=TYPE_NAME,
     spec=DynamoDbTableSpec,
     summary="A DynamoDB table (regional) with its secondary indexes, stream, TTL, "

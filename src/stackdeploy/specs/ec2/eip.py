@@ -17,6 +17,7 @@ class EipSpec(TaggedSpec):
 
 
 EIP = ResourceType(
+    duplicable=True,
     name="aws.ec2.eip",
     spec=EipSpec,
     summary="An Elastic IP; billed while allocated, released on destroy.",

@@ -39,6 +39,7 @@ def _one_per_vpc(stack: Stack) -> Iterator[Issue]:
 
 
 INTERNET_GATEWAY = ResourceType(
+    duplicable=True,
     name=TYPE_NAME,
     spec=InternetGatewaySpec,
     summary="An internet gateway, attached to at most one VPC.",

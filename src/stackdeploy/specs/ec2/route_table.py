@@ -149,6 +149,7 @@ def _routes_are_sound(stack: Stack) -> Iterator[Issue]:
 
 
 ROUTE_TABLE = ResourceType(
+    duplicable=True,
     name=TYPE_NAME,
     spec=RouteTableSpec,
     summary="A route table; routes and subnet associations change in place.",

@@ -77,6 +77,7 @@ def _zone_in_region(stack: Stack) -> Iterator[Issue]:
 
 
 SUBNET = ResourceType(
+    duplicable=True,
     name=TYPE_NAME,
     spec=SubnetSpec,
     summary="A subnet in one AZ; public when its route table sends 0.0.0.0/0 to an IGW.",

@@ -24,6 +24,7 @@ class VpcSpec(TaggedSpec):
 
 
 VPC = ResourceType(
+    duplicable=True,
     name="aws.ec2.vpc",
     spec=VpcSpec,
     summary="A VPC with DNS settings; its default security group and route table come with it.",

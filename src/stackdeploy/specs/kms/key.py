@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import (
+    MAX_USER_TAGS,
     Issue,
     ReplaceStrategy,
     ResourceType,
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 TYPE_NAME = "aws.kms.key"
 DEFAULT_DELETION_WINDOW = 7
 MAX_DESCRIPTION = 8192
-# KMS allows 50 tags; stackdeploy keeps three of its own (ownership and the deletion window).
-MAX_KEY_TAGS = 47
+# KMS allows 50 tags; stackdeploy keeps its ownership tags and the deletion window's.
+MAX_KEY_TAGS = MAX_USER_TAGS - 1
 _ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 
 KeyUsage = Literal["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
@@ -196,6 +197,8 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 _FIXED = "; a new key is created (the alias moves to it) and the old one is scheduled for deletion"
 
 KMS_KEY = ResourceType(
+    duplicable=True,
+    data_store=True,
     name=TYPE_NAME,
     spec=KmsKeySpec,
     summary="A customer managed KMS key (regional), with its alias, key policy and rotation.",

@@ -212,6 +212,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 
 
 DB_INSTANCE = ResourceType(
+    data_store=True,
     name=TYPE_NAME,
     spec=DbInstanceSpec,
     summary="An RDS database instance (MariaDB, MySQL or PostgreSQL); ~5-20 min to create.",

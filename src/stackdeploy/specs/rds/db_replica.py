@@ -88,6 +88,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 
 
 DB_REPLICA = ResourceType(
+    data_store=True,
     name=TYPE_NAME,
     spec=DbReplicaSpec,
     summary="A read replica of an RDS database, in its region or another; ~10-20 min to create.",

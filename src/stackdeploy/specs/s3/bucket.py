@@ -26,7 +26,7 @@ from stackdeploy.specs.s3.names import MAX_LENGTH, bucket_name_problem, generate
 from stackdeploy.specs.s3.replication import Replication, canonical_replication
 
 TYPE_NAME = checks.TYPE_NAME
-# force_destroy is kept in a third tag of ours, so S3's 50 tags leave 47 to the user.
+# force_destroy is kept in a fourth tag of ours, so S3's 50 tags leave 46 to the user.
 MAX_BUCKET_TAGS = MAX_USER_TAGS - 1
 Versioning = Literal["Enabled", "Suspended", "Disabled"]
 ObjectOwnership = Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"]
@@ -167,6 +167,7 @@ _NEW_BUCKET = (
 )
 
 BUCKET = ResourceType(
+    data_store=True,
     name=TYPE_NAME,
     spec=BucketSpec,
     summary="An S3 bucket with versioning, lifecycle rules, replication, policy, default "

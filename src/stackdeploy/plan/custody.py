@@ -1,0 +1,180 @@
+"""Which found resources a plan may take over or delete: tags find, only proof deletes.
+
+Tagging rights are granted far more widely than delete rights, so a resource that merely
+carries this stack's tags is adopted at most, never deleted. A delete needs proof that this
+stack made the resource: the state record, an intent the state recorded before the create,
+or the stack's lineage tag; data stores (databases, tables, keys, buckets with objects)
+need the state itself. `--adopt` takes over what the tags claim; `--force-owned` deletes
+on tags alone. Pure: no AWS here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stackdeploy.errors import ConfigError
+from stackdeploy.model.live import LiveResource, LiveState, Proof
+from stackdeploy.model.stack import Stack
+from stackdeploy.plan.types import Action, LeftAlone, Reason, ResourceChange
+
+ADOPT = "--adopt"
+FORCE_OWNED = "--force-owned"
+
+_NOT_OURS = {
+    Proof.TAGS: "tagged for this stack, but not with its lineage (tagged by hand, or made by "
+    "another copy of the stack with its own state)",
+    Proof.UNTAGGED: "named in the state record, but its tags do not name this stack (an "
+    "edited or foreign state record?)",
+}
+_DATA = "it holds data, and only its tags say this stack made it (the state does not record it)"
+
+
+@dataclass(frozen=True)
+class Custody:
+    """What the user allowed beyond the default: `--adopt` and `--force-owned`, and which
+    found resources (by physical id) hold data."""
+
+    adopt: bool = False
+    force_owned: bool = False
+    holding_data: frozenset[str] = frozenset()
+
+    def may_adopt(self, found: LiveResource) -> bool:
+        """Whether the plan may treat `found` as the declared resource of its logical id."""
+        return found.proof.made_by_this_stack or self.adopt
+
+    def retag(self, found: LiveResource) -> bool:
+        """Whether adopting `found` must (re)write its ownership tags."""
+        return found.proof is Proof.INTENT or not found.proof.made_by_this_stack
+
+    def unproven(self, found: LiveResource) -> str | None:
+        """Why nothing proves `found` is this stack's to delete, or None when something does."""
+        if found.proof.in_state:
+            return None
+        if not found.proof.made_by_this_stack and not self.adopt:
+            return _NOT_OURS[found.proof]
+        if found.physical_id in self.holding_data:
+            return _DATA
+        return None
+
+    def refusal(self, found: LiveResource) -> str | None:
+        """Why `found` may not be deleted, or None when it may."""
+        return None if self.force_owned else self.unproven(found)
+
+    def forced(self, found: LiveResource) -> bool:
+        """Whether only --force-owned allows deleting `found`."""
+        return self.force_owned and self.unproven(found) is not None
+
+
+def left_alone(address: str, found: LiveResource, reason: str, remedy: str) -> LeftAlone:
+    return LeftAlone(
+        address=address,
+        type=found.type,
+        region=found.region,
+        physical_id=found.physical_id,
+        reason=reason,
+        remedy=remedy,
+    )
+
+
+def remedy_for(found: LiveResource, custody: Custody) -> str:
+    """The flag that would let the plan delete `found`."""
+    if found.proof.made_by_this_stack or custody.adopt:
+        return FORCE_OWNED
+    return f"{ADOPT} or {FORCE_OWNED}"
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_in(item)
+
+
+def kept_for(
+    kept: Mapping[str, LiveResource], deleting: Mapping[str, LiveResource]
+) -> dict[str, str]:
+    """Deletes that cannot succeed because a resource left alone still uses them (its
+    properties name their ids: a group of ours holding someone's instance), transitively:
+    {address: address of the user}. AWS would refuse them (DependencyViolation) for minutes.
+    """
+    by_id = {found.physical_id: address for address, found in deleting.items()}
+    users: dict[str, str] = {}
+    queue = list(kept.items())
+    while queue:
+        user, found = queue.pop()
+        own = {found.physical_id}
+        properties = {k: v for k, v in found.properties.items() if k not in ("id", "arn")}
+        for text in strings_in(properties):
+            used = by_id.get(text)
+            if used is not None and text not in own and used not in users:
+                users[used] = user
+                queue.append((used, deleting[used]))
+    return users
+
+
+def foreign_claim(stack: Stack, logical_id: str, found: LiveResource) -> ConfigError:
+    """A declared resource whose only claimant in AWS cannot be proven this stack's own."""
+    return ConfigError(
+        f"{found.type} {found.physical_id} claims to be '{logical_id}' of this stack, but is "
+        f"{found.proof.value}; it is left alone",
+        location=stack.location(("resources", logical_id)),
+        hint=f"pass {ADOPT} to take it over (its ownership tags are rewritten to this stack's "
+        "lineage), or remove its stackdeploy:* tags so that a new one is created",
+        address=logical_id,
+    )
+
+
+def with_custody(change: ResourceChange, found: LiveResource, custody: Custody) -> ResourceChange:
+    """An adopted resource whose ownership tags must be written (an interrupted create, or
+    one taken over with --adopt) is updated even when nothing else changes."""
+    if change.action not in (Action.NOOP, Action.UPDATE) or not custody.retag(found):
+        return change
+    reason = Reason.INTERRUPTED if found.proof is Proof.INTENT else Reason.ADOPTED
+    return dataclasses.replace(
+        change, action=Action.UPDATE, retag=True, reasons=(*change.reasons, reason)
+    )
+
+
+def refused_custody(
+    stack: Stack, change: ResourceChange, found: LiveResource, custody: Custody
+) -> list[ConfigError]:
+    """A replacement deletes the old resource: it needs the same proof as any delete."""
+    refusal = custody.refusal(found) if change.action is Action.REPLACE else None
+    if refusal is None:
+        return []
+    return [
+        ConfigError(
+            f"replacing it would delete {found.physical_id}, and {refusal}",
+            location=stack.location(("resources", change.address)),
+            hint=f"pass {FORCE_OWNED} if it is truly this stack's to delete, or change the stack "
+            "file so that it can be updated in place",
+            address=change.address,
+        )
+    ]
+
+
+def keep_what_kept_ones_use(
+    changes: dict[str, ResourceChange],
+    kept: Mapping[str, LiveResource],
+    left: dict[str, LeftAlone],
+    live: LiveState,
+    custody: Custody,
+) -> None:
+    """Drop deletes AWS would refuse because a resource left alone still uses them."""
+    found = {**{f"{d.logical_id}~{d.physical_id}": d for d in live.duplicates}, **live.resources}
+    deleting = {a: found[a] for a, c in changes.items() if c.action is Action.DELETE}
+    users = kept_for(kept, deleting)
+    for address, user in sorted(users.items()):
+        root = user
+        while root not in kept:  # a kept delete, kept for another one's user
+            root = users[root]
+        del changes[address]
+        reason = f"{user} is left alone and still uses it"
+        left[address] = left_alone(address, found[address], reason, remedy_for(kept[root], custody))

@@ -15,6 +15,7 @@ from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.refs import Ref, substitute
 from stackdeploy.model.stack import Stack
+from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState
 
 CASES = Path(__file__).parent / "plan_cases"
@@ -58,6 +59,17 @@ def live_state(case: dict[str, Any], stack: Stack) -> LiveState:
         else:
             state.resources[logical_id] = resource
     return state
+
+
+def custody(case: dict[str, Any]) -> Custody:
+    """The user's flags and which found resources hold data: `custody: {adopt, force_owned,
+    holding_data: [physical ids]}`."""
+    given = case.get("custody") or {}
+    return Custody(
+        adopt=given.get("adopt", False),
+        force_owned=given.get("force_owned", False),
+        holding_data=frozenset(given.get("holding_data", [])),
+    )
 
 
 def prior_state(case: dict[str, Any]) -> PriorState:

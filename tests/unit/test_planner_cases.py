@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from stackdeploy.errors import ConfigErrors
 from stackdeploy.model.values import contains_unknown
 from stackdeploy.plan.planner import make_plan
-from tests.unit.planner_harness import CASES, live_state, load_case, prior_state
+from tests.unit.planner_harness import CASES, custody, live_state, load_case, prior_state
 
 CASE_FILES = sorted(CASES.glob("*.yaml"))
 
@@ -20,13 +21,21 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
     live = live_state(
         {**case, "live": {k: v for k, v in (case.get("live") or {}).items() if v}}, stack
     )
-    plan = make_plan(
-        stack,
-        live,
-        destroy=case.get("destroy", False),
-        targets=case.get("targets") or (),
-        prior=prior_state(case),
-    )
+    arguments = {
+        "destroy": case.get("destroy", False),
+        "targets": case.get("targets") or (),
+        "prior": prior_state(case),
+        "custody": custody(case),
+    }
+    if "errors" in case:  # the plan stops before anything is changed
+        with pytest.raises(ConfigErrors) as raised:
+            make_plan(stack, live, **arguments)
+        messages = [f"{e.address}: {e.message} ({e.hint})" for e in raised.value.errors]
+        assert len(messages) == len(case["errors"]), messages
+        for message, expected in zip(messages, case["errors"], strict=True):
+            assert expected in message
+        return
+    plan = make_plan(stack, live, **arguments)
     by_address = {change.address: change for change in plan.changes}
     for address, expected in case["expect"].items():
         assert address in by_address, f"{address} missing from plan"
@@ -41,10 +50,16 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
             assert unknown == expected["after_unknown"], address
         for key, value in (expected.get("after") or {}).items():
             assert (change.after or {}).get(key) == value, (address, key)
+        assert change.retag is expected.get("retag", False), address
     for address in case.get("absent", []):
         assert address not in by_address
     for address, paths in (case.get("changed_paths") or {}).items():
         assert [c.path for c in by_address[address].changes] == paths
+    left = {entry.address: entry for entry in plan.left_alone}
+    assert sorted(left) == sorted(case.get("left_alone") or {}), "left alone"
+    for address, expected in (case.get("left_alone") or {}).items():
+        assert expected["because"] in left[address].reason, address
+        assert left[address].remedy == expected["remedy"], address
     if "has_changes" in case:
         assert plan.has_changes() is case["has_changes"]
     for first, then in case.get("deletion_edges") or []:

@@ -25,7 +25,7 @@ from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.dynamodb.changes import TableChanges
 from stackdeploy.providers.dynamodb.shapes import create_request, table_properties
 from stackdeploy.providers.dynamodb.waits import describe, wait_gone, wait_ready
-from stackdeploy.providers.ownership import split_tags
+from stackdeploy.providers.ownership import made_for, split_tags
 from stackdeploy.providers.tagging_api import (
     AwsTags,
     aws_tags,
@@ -33,7 +33,6 @@ from stackdeploy.providers.tagging_api import (
     read_concurrently,
     tagged_resources,
 )
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.dynamodb.table import DYNAMODB_TABLE
 
 
@@ -123,13 +122,8 @@ class DynamoDbTableProvider(Provider):
         created it; otherwise the name belongs to someone else."""
         wait_ready(ctx, client, name)
         tags = or_none(self._tags_of, client=client, arn=self._arn(client, name))
-        values = {t["Key"]: t.get("Value") for t in tags or []}
         live = self._read(client, ctx.region, name, tags)
-        if (
-            live is None
-            or values.get(OWNERSHIP_TAG_STACK) != ctx.stack
-            or values.get(OWNERSHIP_TAG_ID) != ctx.logical_id
-        ):
+        if live is None or not made_for(tags, ctx):
             raise ProviderError(
                 f"a table named '{name}' already exists in {ctx.region} and this stack does "
                 "not own it",

@@ -22,8 +22,7 @@ from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import id_filter
-from stackdeploy.providers.ownership import split_tags
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
+from stackdeploy.providers.ownership import made_for, split_tags
 from stackdeploy.specs.ec2.key_pair import (
     KEY_PAIR,
     canonical_public_key,
@@ -123,13 +122,7 @@ class KeyPairProvider(Ec2Provider):
         """A key pair of this name exists: adopt it only if an earlier, interrupted run of
         this very resource made it."""
         existing = self.describe_items(ctx.region, id_filter(self.id_filter_name, [name]))
-        tags = (
-            {t["Key"]: t.get("Value") for t in (existing[0].get("Tags") or [])} if existing else {}
-        )
-        if (
-            tags.get(OWNERSHIP_TAG_STACK) != ctx.stack
-            or tags.get(OWNERSHIP_TAG_ID) != ctx.logical_id
-        ):
+        if not existing or not made_for(existing[0].get("Tags"), ctx):
             raise ProviderError(
                 f"a key pair named '{name}' already exists in {ctx.region} and this stack "
                 "does not own it",

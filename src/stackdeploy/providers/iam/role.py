@@ -38,7 +38,7 @@ from stackdeploy.providers.iam.role_policies import (
     detach_everything,
     inline_documents,
 )
-from stackdeploy.providers.ownership import split_tags
+from stackdeploy.providers.ownership import is_made_for, split_tags
 from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
 from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.iam.role import ROLE
@@ -116,7 +116,7 @@ class RoleProvider(IamProvider):
         created it; otherwise the name belongs to someone else."""
         # Given the stack, someone else's role is not read beyond its GetRole.
         live = self.read_one(iam, ctx.region, name, stack=ctx.stack)
-        if live is None or live.logical_id != ctx.logical_id:
+        if live is None or not is_made_for(live.owner, ctx):
             raise name_taken(ctx, "role", name)
         return live.properties
 

@@ -22,7 +22,7 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.ownership import owned_by, split_tags
+from stackdeploy.providers.ownership import is_made_for, owned_by, split_tags
 from stackdeploy.providers.tagging_api import (
     AwsTags,
     aws_tags,
@@ -145,7 +145,7 @@ class GroupProvider(Provider):
         """After a create refused with `exists_code`: the group, if this resource's own
         interrupted create made it; anyone else's is a ProviderError."""
         found = self._read(ctx.region, ctx.stack, [name])
-        if not found or found[0].logical_id != ctx.logical_id:
+        if not found or not is_made_for(found[0].owner, ctx):
             raise ProviderError(
                 f"a {self.kind} named '{name}' already exists in {ctx.region} and this stack "
                 "does not own it",

@@ -178,7 +178,10 @@ class ClientFactory:
         self.stats = ApiStats()
         self._static_credentials = static_credentials
         self._config = Config(
-            retries={"max_attempts": 1, "mode": "standard"},  # our policy retries, not botocore
+            # One attempt, so our policy alone decides what is resent. (botocore's
+            # `max_attempts` counts retries: 1 still resent a create after a 5xx.) An explicit
+            # total also wins over AWS_MAX_ATTEMPTS and a profile's max_attempts.
+            retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=10,
             read_timeout=60,
             max_pool_connections=max_pool_connections,

@@ -12,7 +12,8 @@ as boto3 names its client: the action comes from `Action=` in the form body (the
 protocols) or the `X-Amz-Target` header (JSON protocols); the service from the request's
 signing scope, the `Version=` of a query request (classic ELB and ELB v2 share a signing name)
 or the JSON target prefix. REST protocols (S3) name no action on the wire: they are counted
-as "s3.<HTTP method>".
+as "s3.<HTTP method>". `mutating()` tells writes from reads by the engine's own declaration
+of each operation (stackdeploy/aws/operations.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 import botocore.session
+
+from stackdeploy.aws.operations import is_read
 
 # The services whose requests the proxy can name: those the engine's clients talk to.
 SERVICES = (
@@ -133,7 +136,9 @@ class CountingProxy:
         self._failures: Counter[str] = Counter()  # operation -> answers still to fail
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -172,6 +177,21 @@ class CountingProxy:
         """Every request that reached the server, by "service.Action" (a copy)."""
         with self._lock:
             return Counter(self._requests)
+
+    def mutating(self) -> Counter[str]:
+        """The requests that may have changed something: every operation aws/operations.py
+        does not declare a read (an undeclared one raises), and REST requests other than GET
+        and HEAD."""
+        return Counter({op: n for op, n in self.requests.items() if not self._reads(op)})
+
+    def mutating_count(self) -> int:
+        return sum(self.mutating().values())
+
+    def _reads(self, operation: str) -> bool:
+        service, action = operation.split(".", 1)
+        if self._protocols.protocol.get(service, "").startswith("rest"):
+            return action in _READ_METHODS
+        return is_read(operation)
 
     def reset(self) -> None:
         with self._lock:

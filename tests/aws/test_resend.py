@@ -7,6 +7,7 @@ ClientFactory through the counting proxy and compare what moto holds with what w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,25 @@ from stackdeploy.aws.errors import error_code, http_status
 from stackdeploy.aws.session import ClientFactory
 from tests.conftest import FAST, REGION
 from tests.proxy import CountingProxy
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+    }
+)
 
 
 @pytest.fixture
@@ -64,3 +84,58 @@ def test_a_read_answered_by_a_5xx_is_retried_by_our_policy_alone(
     # Every request the server saw was one our policy made and counted: botocore sent none.
     assert clients.stats.calls["ec2.DescribeVpcs"] == 2
     assert clients.stats.retries["ec2.DescribeVpcs"] == 1
+
+
+def test_a_write_declared_safe_to_repeat_is_resent_after_a_5xx(
+    proxy: CountingProxy, clients: ClientFactory, aws: str
+) -> None:
+    iam = boto3.client("iam", region_name=REGION, endpoint_url=aws)
+    iam.create_role(RoleName="resent", AssumeRolePolicyDocument=TRUST)
+    proxy.fail_after_forwarding("iam.PutRolePolicy")
+    clients.client("iam").put_role_policy(
+        RoleName="resent", PolicyName="inline", PolicyDocument=POLICY
+    )
+    assert proxy.mutating() == {"iam.PutRolePolicy": 2}
+    assert iam.list_role_policies(RoleName="resent")["PolicyNames"] == ["inline"]
+
+
+def test_a_create_with_a_client_token_is_resent_after_a_5xx(
+    proxy: CountingProxy, clients: ClientFactory
+) -> None:
+    proxy.fail_after_forwarding("ec2.RunInstances")
+    launched = clients.client("ec2").run_instances(
+        ImageId="ami-12345678", MinCount=1, MaxCount=1, ClientToken="resent-once"
+    )
+    assert len(launched["Instances"]) == 1
+    # With the same token AWS answers the repeat with the first launch's instances. moto
+    # ignores ClientToken, so what it holds afterwards says nothing about that: the count of
+    # requests is what is checked here.
+    assert proxy.count("ec2.RunInstances") == 2
+
+
+def test_a_create_without_its_client_token_is_not_resent(
+    proxy: CountingProxy, clients: ClientFactory
+) -> None:
+    proxy.fail_after_forwarding("ec2.RunInstances")
+    with pytest.raises(ClientError):
+        clients.client("ec2").run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)
+    assert proxy.count("ec2.RunInstances") == 1
+
+
+def test_the_proxy_counts_writes_by_the_declaration(
+    proxy: CountingProxy, clients: ClientFactory
+) -> None:
+    ec2, s3 = clients.client("ec2"), clients.client("s3")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.describe_vpcs(VpcIds=[vpc])
+    ec2.delete_vpc(VpcId=vpc)
+    s3.create_bucket(Bucket="counted", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.list_buckets()
+    assert proxy.requests == {
+        "ec2.CreateVpc": 1,
+        "ec2.DescribeVpcs": 1,
+        "ec2.DeleteVpc": 1,
+        "s3.PUT": 1,
+        "s3.GET": 1,
+    }
+    assert proxy.mutating_count() == 3

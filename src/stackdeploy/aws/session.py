@@ -27,13 +27,11 @@ from tenacity import (
 )
 
 from stackdeploy import __version__
-from stackdeploy.aws.errors import error_code, is_throttle, is_transient
+from stackdeploy.aws.errors import error_code, is_throttle, never_reached_aws, outcome_unknown
+from stackdeploy.aws.operations import Declared, declared
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
 from stackdeploy.events import EventSink, current_address, ignore
 from stackdeploy.events import Retrying as RetryingEvent
-
-_READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search")
-_CREATE_PREFIXES = ("Create", "Allocate", "Run", "Import", "Request", "Put", "Copy")
 
 
 def new_boto3_session(profile: str | None) -> boto3.Session:
@@ -62,19 +60,19 @@ class ApiStats:
             return sum(n for op, n in self.calls.items() if op.split(".", 1)[-1].startswith(prefix))
 
 
-def _retry_safe(operation: str, kwargs: dict[str, Any]) -> Callable[[BaseException], bool]:
-    """Throttles are always safe to retry (AWS rejected the request before doing anything).
+def _retryable(declaration: Declared, kwargs: dict[str, Any]) -> Callable[[BaseException], bool]:
+    """Throttles and connections that never opened are always retried: AWS did nothing.
 
-    A 5xx on a create without an idempotency token may have created the resource, so it is
-    not retried blindly: the ownership tags sent with the create let the next run find it.
+    After a 5xx or a lost answer AWS may have acted, so the request is resent only if its
+    declaration (aws/operations.py) says a repeat cannot do more than the first did. A create
+    that is not resent leaves its ownership tags for the next run to find it by.
     """
-    name = operation.split(".", 1)[-1]
-    creates_without_token = name.startswith(_CREATE_PREFIXES) and "ClientToken" not in kwargs
+    resend_safe = declaration.safe_to_resend(kwargs)
 
     def should_retry(error: BaseException) -> bool:
-        if is_throttle(error):
+        if is_throttle(error) or never_reached_aws(error):
             return True
-        return is_transient(error) and not creates_without_token
+        return resend_safe and outcome_unknown(error)
 
     return should_retry
 
@@ -95,16 +93,24 @@ class RetryingClient:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
-        if not callable(attribute) or name.startswith(("get_paginator", "get_waiter", "can_")):
+        api_name = self._client.meta.method_to_api_mapping.get(name)
+        if api_name is None:  # not an API call: can_paginate, get_paginator, close, ...
             return attribute
-        operation = f"{self._service}.{self._client.meta.method_to_api_mapping.get(name, name)}"
+        operation = f"{self._service}.{api_name}"
+        declaration = declared(operation)  # an undeclared operation fails before it is sent
 
         def call(**kwargs: Any) -> Any:
-            return self._call(operation, attribute, kwargs)
+            return self._call(operation, declaration, attribute, kwargs)
 
         return call
 
-    def _call(self, operation: str, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    def _call(
+        self,
+        operation: str,
+        declaration: Declared,
+        method: Callable[..., Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
         timing = self._timing
 
         def before_sleep(state: RetryCallState) -> None:
@@ -122,7 +128,7 @@ class RetryingClient:
             )
 
         retrying = Retrying(
-            retry=retry_if_exception(_retry_safe(operation, kwargs)),
+            retry=retry_if_exception(_retryable(declaration, kwargs)),
             wait=wait_exponential_jitter(multiplier=timing.retry_initial, max=timing.retry_max),
             stop=stop_after_delay(timing.retry_deadline)
             & stop_after_attempt(timing.retry_min_attempts),

@@ -20,8 +20,9 @@ from botocore.exceptions import (
 )
 
 from stackdeploy.aws.operations import UndeclaredOperation
-from stackdeploy.aws.session import ApiStats, RetryingClient
-from stackdeploy.events import ignore
+from stackdeploy.aws.session import ApiStats, ClientFactory, RetryingClient
+from stackdeploy.aws.waiters import retry_while
+from stackdeploy.events import Recorder, Retrying, ignore
 from tests.conftest import FAST
 
 URL = "https://ec2.us-west-2.amazonaws.com"
@@ -131,3 +132,25 @@ def test_an_undeclared_operation_is_refused_before_it_is_sent() -> None:
     with pytest.raises(UndeclaredOperation):
         client.create_flow_logs(ResourceIds=["vpc-1"])
     assert raw.sent == 0
+
+
+def test_the_retries_of_a_wait_are_counted_with_the_clients_own() -> None:
+    shown = Recorder()
+    clients = ClientFactory(timing=FAST, events=shown)
+    refusals = iter([_aws_error("DependencyViolation", 400)] * 2)
+
+    def delete_subnet() -> None:
+        refusal = next(refusals, None)
+        if refusal is not None:
+            raise refusal
+
+    retry_while(
+        delete_subnet,
+        codes={"DependencyViolation"},
+        deadline=FAST.dependency_deadline,
+        timing=FAST,
+        events=clients.events,
+        operation="ec2.DeleteSubnet",
+    )
+    assert len(shown.of(Retrying)) == 2  # still shown, and counted on the way
+    assert clients.stats.retries == {"ec2.DeleteSubnet": 2}

@@ -35,12 +35,17 @@ class Workspace:
 
     clients: ClientFactory
     state_dir: Path
-    events: EventSink
     # "bucket" or "bucket/prefix": state in S3, shared by a team or CI, instead of state_dir.
     state_bucket: str | None = None
 
     def __post_init__(self) -> None:
         self.providers: dict[str, Provider] = make_providers(self.clients)
+
+    @property
+    def events(self) -> EventSink:
+        """The clients' event sink, so the retries of the providers' waits are counted in
+        the API stats along with the clients' own."""
+        return self.clients.events
 
     def store(self, stack: Stack) -> StateBackend:
         account = self.clients.account_id()

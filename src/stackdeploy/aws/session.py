@@ -30,7 +30,7 @@ from stackdeploy import __version__
 from stackdeploy.aws.errors import error_code, is_throttle, never_reached_aws, outcome_unknown
 from stackdeploy.aws.operations import Declared, declared
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
-from stackdeploy.events import EventSink, current_address, ignore
+from stackdeploy.events import Event, EventSink, current_address, ignore
 from stackdeploy.events import Retrying as RetryingEvent
 
 
@@ -54,6 +54,18 @@ class ApiStats:
     def count_retry(self, operation: str) -> None:
         with self._lock:
             self.retries[operation] += 1
+
+    def counting_retries(self, events: EventSink) -> EventSink:
+        """`events`, counting every retry announced on the way: a client's after a throttle
+        or 5xx, and a wait's (retry_while) while AWS catches up. Counted where retries are
+        announced, so what --debug counts and what the progress shows cannot disagree."""
+
+        def sink(event: Event) -> None:
+            if isinstance(event, RetryingEvent):
+                self.count_retry(event.operation)
+            events(event)
+
+        return sink
 
     def total(self, prefix: str = "") -> int:
         with self._lock:
@@ -115,7 +127,6 @@ class RetryingClient:
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            self._stats.count_retry(operation)
             delay = state.next_action.sleep if state.next_action else 0.0
             self._events(
                 RetryingEvent(
@@ -180,8 +191,10 @@ class ClientFactory:
         self.endpoint_url = endpoint_url
         self.default_region = default_region
         self.timing = timing
-        self.events = events
         self.stats = ApiStats()
+        # Everything that retries announces it here: the clients and, through the Workspace,
+        # the providers' waits.
+        self.events = self.stats.counting_retries(events)
         self._static_credentials = static_credentials
         self._config = Config(
             # One attempt, so our policy alone decides what is resent. (botocore's

@@ -37,7 +37,6 @@ from stackdeploy.apply.engine import Workspace, apply_planned, plan_stack
 from stackdeploy.aws import session as aws_session
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.config.loader import LoadOptions, load_stack
-from stackdeploy.events import ignore
 
 # Read calls Terraform's AWS provider makes to refresh one resource of each type.
 PER_RESOURCE_READS = {
@@ -176,7 +175,7 @@ def main() -> None:
         clients = ClientFactory(
             endpoint_url=f"http://127.0.0.1:{port}", default_region=stack.region
         )
-        workspace = Workspace(clients, folder / "state", ignore)
+        workspace = Workspace(clients, folder / "state")
         baseline = sum(PER_RESOURCE_READS[r.type] for r in stack.resources.values())
 
         apply = measure(workspace, stack, destroy=False, execute=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import Cli
 from tests.e2e.leftovers import owned_resources
+from tests.strict import AwsError, Call, StrictAws
 
 pytestmark = pytest.mark.e2e
 
@@ -223,3 +225,27 @@ def test_target_applies_only_the_target_and_what_it_needs(
 def test_unknown_option_is_exit_1_not_2(cli: Cli, workdir: Path) -> None:
     """2 means "changes present" to CI; a usage error must not look like it."""
     assert cli("plan", write(workdir, NETWORK), "--no-such-flag").code == 1
+
+
+def test_debug_counts_every_retry_it_shows_including_the_waits(
+    cli: Cli, workdir: Path, strict_aws: StrictAws
+) -> None:
+    stack = write(workdir, NETWORK)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    refusals = iter(range(2))
+
+    def interfaces_still_draining(call: Call) -> None:
+        if next(refusals, None) is not None:
+            raise AwsError("DependencyViolation", "The subnet has dependencies.")
+
+    # Retried by the provider's wait (retry_while), not by the client's policy.
+    strict_aws.before("ec2", "DeleteSubnet", interfaces_still_draining)
+    throttles_before = strict_aws.throttles
+    result = cli("destroy", stack, "--auto-approve", "--debug")
+    assert result.code == 0, result.stderr
+    counted = re.search(r"AWS API calls: \d+ \((\d+) retries\)", result.stderr)
+    assert counted is not None, result.stderr
+    waits = result.stderr.count("ec2.DeleteSubnet answered DependencyViolation")
+    assert waits == 2
+    throttles = strict_aws.throttles - throttles_before  # each one answered by a retry
+    assert int(counted.group(1)) == result.stderr.count("retrying in") == throttles + waits

@@ -174,7 +174,7 @@ class StrictAws:
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint,
-                    config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+                    config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
                 )
                 self._plain[(service, region)] = client
             return client

@@ -14,7 +14,7 @@ from stackdeploy.aws import session as aws_session
 from tests.conftest import REGION
 
 # One attempt: the test sees exactly what the layer (or moto) answered.
-NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def hooked_client(aws: str, service: str, region: str = REGION) -> Any:

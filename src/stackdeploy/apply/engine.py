@@ -42,7 +42,6 @@ class Workspace:
 
     clients: ClientFactory
     state_dir: Path
-    events: EventSink
     # "bucket" or "bucket/prefix": state in S3, shared by a team or CI, instead of state_dir.
     state_bucket: str | None = None
 
@@ -54,6 +53,12 @@ class Workspace:
         """Whether the stack's lock lives in the account (S3), keeping out runners on other
         machines; a local lock only keeps out runs on this one."""
         return self.state_bucket is not None
+
+    @property
+    def events(self) -> EventSink:
+        """The clients' event sink, so the retries of the providers' waits are counted in
+        the API stats along with the clients' own."""
+        return self.clients.events
 
     def store(self, stack: Stack) -> StateBackend:
         account = self.clients.account_id()

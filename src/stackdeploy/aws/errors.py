@@ -42,12 +42,10 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-NETWORK_ERRORS = (
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ReadTimeoutError,
-    ConnectTimeoutError,
-)
+# The connection never opened: the request cannot have reached AWS.
+UNSENT_ERRORS = (EndpointConnectionError, ConnectTimeoutError)
+# The request went out and its answer was lost: AWS may have acted on it, as after a 5xx.
+ANSWER_LOST_ERRORS = (ReadTimeoutError, ConnectionClosedError)
 
 
 def error_code(error: BaseException) -> str:
@@ -66,9 +64,15 @@ def is_throttle(error: BaseException) -> bool:
     return error_code(error) in THROTTLING_CODES
 
 
-def is_transient(error: BaseException) -> bool:
-    """Server-side or network trouble: the same request may well succeed again."""
-    if isinstance(error, NETWORK_ERRORS):
+def never_reached_aws(error: BaseException) -> bool:
+    """Sending again cannot repeat anything: AWS never saw the request."""
+    return isinstance(error, UNSENT_ERRORS)
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """Server-side trouble or a lost answer: the same request may well succeed again, but
+    AWS may also have acted on the first one (resend only what is safe to repeat)."""
+    if isinstance(error, ANSWER_LOST_ERRORS):
         return True
     return error_code(error) in TRANSIENT_CODES or http_status(error) >= 500
 

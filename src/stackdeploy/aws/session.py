@@ -27,13 +27,11 @@ from tenacity import (
 )
 
 from stackdeploy import __version__
-from stackdeploy.aws.errors import error_code, is_throttle, is_transient
+from stackdeploy.aws.errors import error_code, is_throttle, never_reached_aws, outcome_unknown
+from stackdeploy.aws.operations import Declared, declared
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
-from stackdeploy.events import EventSink, current_address, ignore
+from stackdeploy.events import Event, EventSink, current_address, ignore
 from stackdeploy.events import Retrying as RetryingEvent
-
-_READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search")
-_CREATE_PREFIXES = ("Create", "Allocate", "Run", "Import", "Request", "Put", "Copy")
 
 
 def new_boto3_session(profile: str | None) -> boto3.Session:
@@ -57,24 +55,36 @@ class ApiStats:
         with self._lock:
             self.retries[operation] += 1
 
+    def counting_retries(self, events: EventSink) -> EventSink:
+        """`events`, counting every retry announced on the way: a client's after a throttle
+        or 5xx, and a wait's (retry_while) while AWS catches up. Counted where retries are
+        announced, so what --debug counts and what the progress shows cannot disagree."""
+
+        def sink(event: Event) -> None:
+            if isinstance(event, RetryingEvent):
+                self.count_retry(event.operation)
+            events(event)
+
+        return sink
+
     def total(self, prefix: str = "") -> int:
         with self._lock:
             return sum(n for op, n in self.calls.items() if op.split(".", 1)[-1].startswith(prefix))
 
 
-def _retry_safe(operation: str, kwargs: dict[str, Any]) -> Callable[[BaseException], bool]:
-    """Throttles are always safe to retry (AWS rejected the request before doing anything).
+def _retryable(declaration: Declared, kwargs: dict[str, Any]) -> Callable[[BaseException], bool]:
+    """Throttles and connections that never opened are always retried: AWS did nothing.
 
-    A 5xx on a create without an idempotency token may have created the resource, so it is
-    not retried blindly: the ownership tags sent with the create let the next run find it.
+    After a 5xx or a lost answer AWS may have acted, so the request is resent only if its
+    declaration (aws/operations.py) says a repeat cannot do more than the first did. A create
+    that is not resent leaves its ownership tags for the next run to find it by.
     """
-    name = operation.split(".", 1)[-1]
-    creates_without_token = name.startswith(_CREATE_PREFIXES) and "ClientToken" not in kwargs
+    resend_safe = declaration.safe_to_resend(kwargs)
 
     def should_retry(error: BaseException) -> bool:
-        if is_throttle(error):
+        if is_throttle(error) or never_reached_aws(error):
             return True
-        return is_transient(error) and not creates_without_token
+        return resend_safe and outcome_unknown(error)
 
     return should_retry
 
@@ -95,21 +105,28 @@ class RetryingClient:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
-        if not callable(attribute) or name.startswith(("get_paginator", "get_waiter", "can_")):
+        api_name = self._client.meta.method_to_api_mapping.get(name)
+        if api_name is None:  # not an API call: can_paginate, get_paginator, close, ...
             return attribute
-        operation = f"{self._service}.{self._client.meta.method_to_api_mapping.get(name, name)}"
+        operation = f"{self._service}.{api_name}"
+        declaration = declared(operation)  # an undeclared operation fails before it is sent
 
         def call(**kwargs: Any) -> Any:
-            return self._call(operation, attribute, kwargs)
+            return self._call(operation, declaration, attribute, kwargs)
 
         return call
 
-    def _call(self, operation: str, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    def _call(
+        self,
+        operation: str,
+        declaration: Declared,
+        method: Callable[..., Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
         timing = self._timing
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            self._stats.count_retry(operation)
             delay = state.next_action.sleep if state.next_action else 0.0
             self._events(
                 RetryingEvent(
@@ -122,7 +139,7 @@ class RetryingClient:
             )
 
         retrying = Retrying(
-            retry=retry_if_exception(_retry_safe(operation, kwargs)),
+            retry=retry_if_exception(_retryable(declaration, kwargs)),
             wait=wait_exponential_jitter(multiplier=timing.retry_initial, max=timing.retry_max),
             stop=stop_after_delay(timing.retry_deadline)
             & stop_after_attempt(timing.retry_min_attempts),
@@ -174,11 +191,16 @@ class ClientFactory:
         self.endpoint_url = endpoint_url
         self.default_region = default_region
         self.timing = timing
-        self.events = events
         self.stats = ApiStats()
+        # Everything that retries announces it here: the clients and, through the Workspace,
+        # the providers' waits.
+        self.events = self.stats.counting_retries(events)
         self._static_credentials = static_credentials
         self._config = Config(
-            retries={"max_attempts": 1, "mode": "standard"},  # our policy retries, not botocore
+            # One attempt, so our policy alone decides what is resent. (botocore's
+            # `max_attempts` counts retries: 1 still resent a create after a 5xx.) An explicit
+            # total also wins over AWS_MAX_ATTEMPTS and a profile's max_attempts.
+            retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=10,
             read_timeout=60,
             max_pool_connections=max_pool_connections,

@@ -91,9 +91,7 @@ def workspace(
         static_credentials=credentials,
         max_pool_connections=max(20, parallelism * 2),
     )
-    return Workspace(
-        clients, options.state_dir or default_state_dir(), events, options.state_bucket
-    )
+    return Workspace(clients, options.state_dir or default_state_dir(), options.state_bucket)
 
 
 def confirm(console: Console, question: str) -> None:

@@ -23,7 +23,7 @@ from stackdeploy.discovery.state import (
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.errors import DeployError, StalePlanError
 from stackdeploy.events import EventSink
-from stackdeploy.model.live import LiveState
+from stackdeploy.model.live import LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, live_digest, make_plan
@@ -192,6 +192,8 @@ def _record_found(writer: StateWriter, run: PlannedRun) -> None:
     for address, found in sorted(run.live.resources.items()):
         if address in record.resources or adopted.get(address) != found.physical_id:
             continue  # recorded already, or left alone
+        if found.proof is Proof.INTENT:
+            continue  # the intent stays its proof until its ownership tags are written
         declared = run.stack.resources.get(address)
         writer.record_resource(
             address,

@@ -45,9 +45,13 @@ class Custody:
         """Whether the plan may treat `found` as the declared resource of its logical id."""
         return found.proof.made_by_this_stack or self.adopt
 
-    def retag(self, found: LiveResource) -> bool:
-        """Whether adopting `found` must (re)write its ownership tags."""
-        return found.proof is Proof.INTENT or not found.proof.made_by_this_stack
+    def retag(self, found: LiveResource, lineage: str | None) -> bool:
+        """Whether adopting `found` must (re)write its ownership tags: taken over with
+        --adopt, or made by an interrupted create that did not get to tag it."""
+        if not found.proof.made_by_this_stack:
+            return True
+        tagged = found.owner.stack is not None and found.owner.lineage == lineage
+        return found.proof is Proof.INTENT and not tagged
 
     def unproven(self, found: LiveResource) -> str | None:
         """Why nothing proves `found` is this stack's to delete, or None when something does."""
@@ -131,10 +135,12 @@ def foreign_claim(stack: Stack, logical_id: str, found: LiveResource) -> ConfigE
     )
 
 
-def with_custody(change: ResourceChange, found: LiveResource, custody: Custody) -> ResourceChange:
+def with_custody(
+    change: ResourceChange, found: LiveResource, custody: Custody, lineage: str | None
+) -> ResourceChange:
     """An adopted resource whose ownership tags must be written (an interrupted create, or
     one taken over with --adopt) is updated even when nothing else changes."""
-    if change.action not in (Action.NOOP, Action.UPDATE) or not custody.retag(found):
+    if change.action not in (Action.NOOP, Action.UPDATE) or not custody.retag(found, lineage):
         return change
     reason = Reason.INTERRUPTED if found.proof is Proof.INTENT else Reason.ADOPTED
     return dataclasses.replace(

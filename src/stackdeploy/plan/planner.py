@@ -84,7 +84,7 @@ def make_plan(
                 kept[logical_id], found = found, None
             change, attrs = _plan_resource(resource, found, resolve, prior, depends_on)
             if found is not None:
-                change = with_custody(change, found, custody)
+                change = with_custody(change, found, custody, live.lineage)
                 refused[logical_id] += refused_custody(stack, change, found, custody)
             changes[logical_id] = change
             attributes[logical_id] = attrs

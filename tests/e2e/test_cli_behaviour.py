@@ -249,3 +249,24 @@ def test_debug_counts_every_retry_it_shows_including_the_waits(
     assert waits == 2
     throttles = strict_aws.throttles - throttles_before  # each one answered by a retry
     assert int(counted.group(1)) == result.stderr.count("retrying in") == throttles + waits
+
+
+def test_errors_about_options_and_saved_plans_name_what_is_at_fault(
+    cli: Cli, workdir: Path, aws: str
+) -> None:
+    stack = write(workdir, NETWORK)
+    unknown = cli("plan", stack, "--target", "vcp")
+    assert unknown.code == 1
+    assert f"--target vcp: no resource with that logical id in {stack}" in unknown.stderr
+    assert "logical ids: subnet, vpc, web_sg" in unknown.stderr
+    zero = cli("apply", stack, "--parallelism", "0")
+    assert zero.code == 1
+    assert "--parallelism" in zero.stderr
+
+    saved = str(workdir / "reviewed.json")
+    assert cli("plan", stack, "-o", saved).code == 0
+    assert cli("apply", stack, "--auto-approve", "--target", "vpc").code == 0
+    stale = cli("apply", saved)
+    assert stale.code == 1
+    assert f"the plan in {saved} is stale" in stale.stderr
+    assert sorted(owned_resources(aws, "behave")) == ["vpc"]  # the stale plan changed nothing

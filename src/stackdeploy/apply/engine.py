@@ -252,20 +252,21 @@ def load_saved_plan(path: Path) -> tuple[Stack, Plan]:
     return Stack.model_validate(document["stack"]), plan_from_file(document["plan"])
 
 
-def replan_saved(workspace: Workspace, stack: Stack, saved: Plan) -> PlannedRun:
-    """Refresh and check that nothing changed since the plan was saved."""
+def replan_saved(workspace: Workspace, stack: Stack, saved: Plan, source: Path) -> PlannedRun:
+    """Refresh and check that nothing changed since the plan in `source` was saved."""
     account = workspace.clients.account_id()
     if saved.account and saved.account != account:
         raise StalePlanError(
-            f"the plan was made for account {saved.account}, "
-            f"but these credentials are for {account}"
+            f"the plan in {source} was made for account {saved.account}, "
+            f"but these credentials are for {account}",
+            hint="use the credentials it was made with, or run deploy plan again",
         )
     store = workspace.store(stack)
     record = store.load()
     live = _discover(workspace, stack, record, destroy=saved.destroy)
     if live_digest(live) != saved.live_digest:
         raise StalePlanError(
-            "the saved plan is stale: resources in AWS changed since it was made",
+            f"the plan in {source} is stale: resources in AWS changed since it was made",
             hint="run deploy plan again and review the new plan",
         )
     return PlannedRun(stack, saved, live, store, record)

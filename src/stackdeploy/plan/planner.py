@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from stackdeploy.errors import ConfigError, ConfigErrors
+from stackdeploy.errors import ConfigError, ConfigErrors, SourceLocation
 from stackdeploy.graph.build import build_graph, topological_order
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
@@ -140,8 +140,12 @@ def make_plan(
 def live_digest(live: LiveState) -> str:
     """A fingerprint of live state; a saved plan is refused when it no longer matches."""
     payload = {
-        "resources": {k: (v.physical_id, v.properties) for k, v in sorted(live.resources.items())},
-        "duplicates": sorted(d.physical_id for d in live.duplicates),
+        # The proofs too: what the plan may delete depends on them.
+        "resources": {
+            k: (v.physical_id, v.properties, v.proof.name)
+            for k, v in sorted(live.resources.items())
+        },
+        "duplicates": sorted((d.physical_id, d.proof.name) for d in live.duplicates),
     }
     return hashlib.sha256(stable_text(payload).encode()).hexdigest()
 
@@ -151,7 +155,9 @@ def _check_targets(stack: Stack, live: LiveState, targets: Collection[str]) -> N
     for target in targets:
         if target not in known:
             raise ConfigError(
-                f"--target {target}: no resource with that logical id in the stack or in AWS",
+                f"--target {target}: no resource with that logical id in {stack.source_file} "
+                "or in AWS",
+                location=SourceLocation(stack.source_file),
                 hint=f"logical ids: {', '.join(sorted(known)) or 'none'}",
             )
 

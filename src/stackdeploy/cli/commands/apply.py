@@ -63,7 +63,7 @@ def apply(
             ws = workspace(options, stack, reporter, parallelism)
             store = ws.store(stack)
             with store.lock("apply"):
-                run = replan_saved(ws, stack, saved)
+                run = replan_saved(ws, stack, saved, source)
                 print_plan(run.plan, console)
                 result = execute(ws, run, parallelism, console)
         else:

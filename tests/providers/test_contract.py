@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from stackdeploy.aws.session import ClientFactory
+from stackdeploy.model.live import Owner
 from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.types import Action
@@ -124,3 +126,17 @@ def test_case_changes_are_meaningful(run: ContractRun) -> None:
     assert run.case.in_place_change(run.prerequisites, base) != base
     if run.case.replacing_change is not None:
         assert run.case.replacing_change(run.prerequisites, base) != base
+
+
+def test_ownership_tags_are_written_onto_an_adopted_resource(run: ContractRun) -> None:
+    """--adopt and an interrupted create's intent rewrite the ownership tags (the lineage
+    among them) of a resource that exists, and leave its own tags as they were."""
+    _, props, created = _create(run)
+    adopting = dataclasses.replace(run.context(), lineage="adopted-lineage")
+    run.provider.write_ownership(adopting, created)
+    read = run.provider.read(REGION, created.physical_id)
+    assert read is not None
+    assert read.owner == Owner(STACK, "subject", "adopted-lineage")
+    assert diff_properties(run.rtype, props, read.properties) == []
+    [found] = run.provider.read_owned(REGION, STACK)
+    assert found.owner.lineage == "adopted-lineage"

@@ -22,6 +22,7 @@ from stackdeploy.providers.ec2.common import (
     tag_specifications,
 )
 from stackdeploy.providers.tagging_api import aws_tags
+from stackdeploy.specs.base import OWNERSHIP_TAG_ID
 
 
 class Ec2Provider(Provider):
@@ -65,6 +66,11 @@ class Ec2Provider(Provider):
 
     def read_owned(self, region: str, stack: str) -> list[LiveResource]:
         return self._describe(region, owned_filter(stack))
+
+    def find_claimants(self, region: str, stack: str, logical_id: str) -> list[LiveResource]:
+        # Both ownership tags in the filter: one small answer, not the stack's every resource.
+        claimed = [{"Name": f"tag:{OWNERSHIP_TAG_ID}", "Values": [logical_id]}]
+        return self._describe(region, owned_filter(stack) + claimed)
 
     def read_many(self, region: str, physical_ids: Sequence[str]) -> dict[str, LiveResource]:
         if not physical_ids:

@@ -72,22 +72,14 @@ class Custody:
         return self.force_owned and self.unproven(found) is not None
 
 
-def left_alone(address: str, found: LiveResource, reason: str, remedy: str) -> LeftAlone:
+def left_alone(address: str, found: LiveResource, reason: str) -> LeftAlone:
     return LeftAlone(
         address=address,
         type=found.type,
         region=found.region,
         physical_id=found.physical_id,
         reason=reason,
-        remedy=remedy,
     )
-
-
-def remedy_for(found: LiveResource, custody: Custody) -> str:
-    """The flag that would let the plan delete `found`."""
-    if found.proof.made_by_this_stack or custody.adopt:
-        return FORCE_OWNED
-    return f"{ADOPT} or {FORCE_OWNED}"
 
 
 def strings_in(value: Any) -> Iterator[str]:
@@ -171,16 +163,10 @@ def keep_what_kept_ones_use(
     kept: Mapping[str, LiveResource],
     left: dict[str, LeftAlone],
     live: LiveState,
-    custody: Custody,
 ) -> None:
     """Drop deletes AWS would refuse because a resource left alone still uses them."""
     found = {**{f"{d.logical_id}~{d.physical_id}": d for d in live.duplicates}, **live.resources}
     deleting = {a: found[a] for a, c in changes.items() if c.action is Action.DELETE}
-    users = kept_for(kept, deleting)
-    for address, user in sorted(users.items()):
-        root = user
-        while root not in kept:  # a kept delete, kept for another one's user
-            root = users[root]
+    for address, user in sorted(kept_for(kept, deleting).items()):
         del changes[address]
-        reason = f"{user} is left alone and still uses it"
-        left[address] = left_alone(address, found[address], reason, remedy_for(kept[root], custody))
+        left[address] = left_alone(address, found[address], f"{user} is left alone and uses it")

@@ -21,7 +21,6 @@ from stackdeploy.plan.custody import (
     keep_what_kept_ones_use,
     left_alone,
     refused_custody,
-    remedy_for,
     with_custody,
 )
 from stackdeploy.plan.deletion import deletion_edges
@@ -99,12 +98,12 @@ def make_plan(
         refusal = custody.refusal(found)
         if refusal is not None:
             kept[address] = found
-            left[address] = left_alone(address, found, refusal, remedy_for(found, custody))
+            left[address] = left_alone(address, found, refusal)
             continue
         applied = prior.applied.get(address) if why is not Reason.DUPLICATE else None
         reasons = (why, Reason.FORCED) if custody.forced(found) else (why,)
         changes[address] = _delete(address, found, reasons, applied)
-    keep_what_kept_ones_use(changes, kept, left, live, custody)
+    keep_what_kept_ones_use(changes, kept, left, live)
 
     edges = deletion_edges(stack, live, prior.dependencies)
     if targets:

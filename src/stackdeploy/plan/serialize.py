@@ -89,7 +89,6 @@ def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
         "region": entry.region,
         "physical_id": entry.physical_id,
         "reason": entry.reason,
-        "remedy": entry.remedy,
     }
 
 

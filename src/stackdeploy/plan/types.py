@@ -82,8 +82,7 @@ class LeftAlone:
     type: str
     region: str
     physical_id: str
-    reason: str
-    remedy: str  # the command-line flag that would act on it: "--adopt" or "--force-owned"
+    reason: str  # --force-owned deletes it anyway
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stackdeploy.plan.types import Action, Plan
-from stackdeploy.report.plan_view import plain_plan, remedy_command, symbol
+from stackdeploy.report.plan_view import force_command, plain_plan, symbol
 
 EMOJI = {
     Action.CREATE: "➕ create",
@@ -52,14 +52,12 @@ def _left_alone(plan: Plan) -> list[str]:
     if not plan.left_alone:
         return []
     lines = ["", "**Found but left alone** (not proven to be this stack's):", ""]
-    lines += ["| Resource | Type | Id | Why | To act on it |", "|---|---|---|---|---|"]
+    lines += ["| Resource | Type | Id | Why |", "|---|---|---|---|"]
     for entry in plan.left_alone:
-        command = remedy_command(plan, entry.remedy)
         lines.append(
-            f"| `{entry.address}` | {entry.type} | `{entry.physical_id}` | {entry.reason} "
-            f"| `{command}` |"
+            f"| `{entry.address}` | {entry.type} | `{entry.physical_id}` | {entry.reason} |"
         )
-    return lines
+    return [*lines, "", f"To delete them anyway: `{force_command(plan)}`"]
 
 
 __all__ = ["plan_markdown", "symbol"]

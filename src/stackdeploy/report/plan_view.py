@@ -74,13 +74,14 @@ def left_alone_lines(plan: Plan) -> Iterator[Line]:
             (f" ({entry.type}{where}) [{entry.physical_id}]", "dim"),
         ]
         yield [(f"      {entry.reason}", "yellow")]
-        yield [(f"      to act on it: {remedy_command(plan, entry.remedy)}", "dim")]
+    yield [(f"  To delete them anyway: {force_command(plan)}", "dim")]
     yield []
 
 
-def remedy_command(plan: Plan, remedy: str) -> str:
+def force_command(plan: Plan) -> str:
+    """The command that deletes what the plan leaves alone."""
     command = "destroy" if plan.destroy else "apply"
-    return f"deploy {command} {plan.source or '<stack file>'} {remedy}"
+    return f"deploy {command} {plan.source or '<stack file>'} --force-owned"
 
 
 def summary_line(plan: Plan) -> Line:

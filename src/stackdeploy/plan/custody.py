@@ -118,8 +118,8 @@ def kept_for(
 def foreign_claim(stack: Stack, logical_id: str, found: LiveResource) -> ConfigError:
     """A declared resource whose only claimant in AWS cannot be proven this stack's own."""
     return ConfigError(
-        f"{found.type} {found.physical_id} claims to be '{logical_id}' of this stack, but is "
-        f"{found.proof.value}; it is left alone",
+        f"{found.type} {found.physical_id} claims to be '{logical_id}' of this stack and is left "
+        f"alone: {_NOT_OURS[found.proof]}",
         location=stack.location(("resources", logical_id)),
         hint=f"pass {ADOPT} to take it over (its ownership tags are rewritten to this stack's "
         "lineage), or remove its stackdeploy:* tags so that a new one is created",
@@ -149,7 +149,7 @@ def refused_custody(
         return []
     return [
         ConfigError(
-            f"replacing it would delete {found.physical_id}, and {refusal}",
+            f"replacing it would delete {found.physical_id}, which is left alone: {refusal}",
             location=stack.location(("resources", change.address)),
             hint=f"pass {FORCE_OWNED} if it is truly this stack's to delete, or change the stack "
             "file so that it can be updated in place",

@@ -41,7 +41,10 @@ def symbol(change: ResourceChange) -> tuple[str, str]:
 def plan_lines(plan: Plan) -> Iterator[Line]:
     actionable = plan.actionable()
     if not actionable:
-        yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
+        if plan.destroy:
+            yield [("Nothing to destroy: ", "bold green"), ("the stack owns nothing in AWS.", "")]
+        else:
+            yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
         yield from left_alone_lines(plan)
         return
     intro = "destroy these resources of" if plan.destroy else "make these changes to"

@@ -18,6 +18,7 @@ from typing import Any
 from stackdeploy.errors import ConfigError
 from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
+from stackdeploy.plan.deletion import strings_in
 from stackdeploy.plan.types import Action, LeftAlone, Reason, ResourceChange
 
 ADOPT = "--adopt"
@@ -80,17 +81,6 @@ def left_alone(address: str, found: LiveResource, reason: str) -> LeftAlone:
         physical_id=found.physical_id,
         reason=reason,
     )
-
-
-def strings_in(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_in(item)
 
 
 def kept_for(

@@ -19,15 +19,16 @@ from stackdeploy.model.stack import Stack
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
-def _strings(value: Any) -> Iterator[str]:
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a value (dicts and lists walked)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings_in(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            yield from strings_in(item)
 
 
 def deletion_edges(
@@ -47,7 +48,7 @@ def deletion_edges(
     for address, found in present.items():
         own = {found.physical_id}
         properties = {k: v for k, v in found.properties.items() if k not in ("id", "arn")}
-        for text in _strings(properties):
+        for text in strings_in(properties):
             if text in by_physical_id and text not in own:
                 add(address, by_physical_id[text])
         for dependency in recorded.get(address.split("~")[0], ()):

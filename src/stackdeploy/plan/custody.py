@@ -11,9 +11,8 @@ on tags alone. Pure: no AWS here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from stackdeploy.errors import ConfigError
 from stackdeploy.model.live import LiveResource, LiveState, Proof

@@ -49,6 +49,12 @@ SERVICES = (
     "ssm",
     "sts",
 )
+# What a load balancer in front of an endpoint sends when its backend fails: HTML5, whose
+# unclosed <meta> is not XML (botocore's XML parsers then raise ResponseParserError).
+ERROR_PAGE = (
+    b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>503</title></head>'
+    b"<body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+)
 # The HTTP methods that never change anything, for the REST protocols' requests.
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
@@ -134,6 +140,7 @@ class CountingProxy:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._failures: Counter[str] = Counter()  # operation -> answers still to fail
+        self._pages: Counter[str] = Counter()  # operation -> HTML error pages still to send
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -167,6 +174,12 @@ class CountingProxy:
         with self._lock:
             self._failures[operation] += times
 
+    def error_page_after_forwarding(self, operation: str, times: int = 1) -> None:
+        """Answer the next `times` requests of `operation` with a 503 whose body is a load
+        balancer's HTML error page, not AWS's error document, once moto has acted on them."""
+        with self._lock:
+            self._pages[operation] += times
+
     def count(self, operation: str) -> int:
         """How many requests of `operation` reached the server."""
         with self._lock:
@@ -197,6 +210,7 @@ class CountingProxy:
         with self._lock:
             self._requests.clear()
             self._failures.clear()
+            self._pages.clear()
 
     # -- the server side ----------------------------------------------------------------------
 
@@ -223,6 +237,9 @@ class CountingProxy:
             fail = self._failures[operation] > 0
             if fail:
                 self._failures[operation] -= 1
+            page = not fail and self._pages[operation] > 0
+            if page:
+                self._pages[operation] -= 1
         connection = http.client.HTTPConnection(*self._upstream, timeout=60)
         try:
             forwarded = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -237,6 +254,9 @@ class CountingProxy:
                 service, "InternalError", "We encountered an internal error. Please try again."
             )
             status, reply_headers = 500, [("Content-Type", content_type)]
+        if page:
+            reply = ERROR_PAGE
+            status, reply_headers = 503, [("Content-Type", "text/html; charset=utf-8")]
         handler.send_response(status)
         for key, value in reply_headers:
             if key.lower() not in _HOP_BY_HOP:

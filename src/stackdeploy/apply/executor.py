@@ -15,9 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from stackdeploy.aws.errors import as_provider_error, name_taken
+from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error, name_taken
 from stackdeploy.aws.timing import Timing
 from stackdeploy.discovery.state import Intent, StateWriter
 from stackdeploy.errors import DeployError, InconsistentResultError
@@ -135,7 +133,7 @@ class _Executor:
             self.events(
                 StepFailed(step.address, step.kind.value, time.monotonic() - started, str(error))
             )
-            if isinstance(error, ClientError | BotoCoreError):
+            if isinstance(error, AWS_ERRORS):
                 raise as_provider_error(error, step.address) from error
             raise
         finally:

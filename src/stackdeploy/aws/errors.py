@@ -11,6 +11,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from stackdeploy.errors import ProviderError
 
@@ -45,7 +46,13 @@ TRANSIENT_CODES = frozenset(
 # The connection never opened: the request cannot have reached AWS.
 UNSENT_ERRORS = (EndpointConnectionError, ConnectTimeoutError)
 # The request went out and its answer was lost: AWS may have acted on it, as after a 5xx.
-ANSWER_LOST_ERRORS = (ReadTimeoutError, ConnectionClosedError)
+# An answer botocore cannot parse is one too: an HTML error page from a proxy or a load
+# balancer in front of the endpoint (botocore raises ResponseParserError, not a ClientError,
+# for an XML protocol's 5xx whose body is not XML).
+ANSWER_LOST_ERRORS = (ReadTimeoutError, ConnectionClosedError, ResponseParserError)
+# Everything a boto3 call raises about AWS or the way to it (ResponseParserError is neither a
+# ClientError nor a BotoCoreError).
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 
 def error_code(error: BaseException) -> str:
@@ -120,6 +127,8 @@ def describe(error: BaseException) -> str:
         return "no AWS credentials found"
     if isinstance(error, BotoCoreError):
         return str(error)
+    if isinstance(error, ResponseParserError):
+        return "the endpoint answered with something that is not an AWS response"
     return f"{type(error).__name__}: {error}"
 
 
@@ -132,4 +141,10 @@ def as_provider_error(error: BaseException, address: str | None = None) -> Provi
         hint = "the credentials lack a permission this operation needs"
     elif is_throttle(error):
         hint = "AWS kept throttling; lower --parallelism or try again later"
+    elif isinstance(error, ResponseParserError):
+        hint = (
+            "an error page from a proxy or load balancer in front of the endpoint, most "
+            "likely; it was retried where that is safe. Try again, and check --endpoint-url "
+            f"and any HTTPS_PROXY (botocore said: {str(error).splitlines()[0][:160]})"
+        )
     return ProviderError(describe(error), code=code, hint=hint, address=address)

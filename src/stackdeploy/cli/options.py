@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.text import Text
 
-from stackdeploy.aws.errors import as_provider_error
+from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error
 from stackdeploy.errors import ApplyError, ConfigErrors, DeployError
 
 AWS_PANEL = "AWS target"
@@ -242,7 +241,7 @@ def run_guarded(options: GlobalOptions, body: Callable[[], Any]) -> Any:
     except DeployError as error:
         print_error(error, console)
         raise typer.Exit(error.exit_code) from None
-    except (ClientError, BotoCoreError) as error:
+    except AWS_ERRORS as error:
         print_error(as_provider_error(error), console)
         raise typer.Exit(1) from None
     except Exception as error:

@@ -14,9 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from stackdeploy.aws.errors import as_provider_error
+from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error
 from stackdeploy.discovery.state import StateRecord
 from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.providers.base import Provider
@@ -55,7 +53,7 @@ def _read_type(provider: Provider, region: str, stack: str, wanted: _Wanted) -> 
                 ):
                     found.append(live)
         return found
-    except (ClientError, BotoCoreError) as error:
+    except AWS_ERRORS as error:
         raised = as_provider_error(error)
         raised.message = f"refreshing {provider.rtype.name} in {region}: {raised.message}"
         raise raised from error

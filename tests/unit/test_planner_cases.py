@@ -75,3 +75,18 @@ def test_every_case_states_its_purpose() -> None:
 
     for path in CASE_FILES:
         assert yaml.safe_load(path.read_text()).get("description"), path.name
+
+
+def test_every_reason_label_has_a_case() -> None:
+    """Each reason a plan can give is shown true by at least one data case."""
+    import yaml
+
+    from stackdeploy.plan.types import Reason
+
+    shown = {
+        reason
+        for path in CASE_FILES
+        for expected in (yaml.safe_load(path.read_text()).get("expect") or {}).values()
+        for reason in expected.get("reasons", [])
+    }
+    assert {reason.name.lower() for reason in Reason} - shown == set()

@@ -30,11 +30,11 @@ from stackdeploy.plan.names import (
     explain_alternated,
     keep_generated_name,
 )
+from stackdeploy.plan.reasons import change_reasons, replacement_reason
 from stackdeploy.plan.types import (
     Action,
     LeftAlone,
     Plan,
-    PropertyChange,
     Reason,
     ResourceChange,
 )
@@ -235,14 +235,12 @@ def _plan_resource(
         return change, dict(found.properties)
     forcing = [c for c in changes if c.forces_replacement]
     if forcing:
-        only_unknowns = all(c.after is UNKNOWN for c in forcing)
-        reason = Reason.DEPENDENCY_REPLACED if only_unknowns else Reason.CANNOT_UPDATE
+        reason = replacement_reason(forcing)
         change, desired = _replacement(rtype, resource, generated, found, base, reason, diff=True)
         return change, after_attributes(rtype, desired, found.properties, recreated=True)
-    reason = _update_reason(changes, prior.applied.get(resource.logical_id))
     change = ResourceChange(
         action=Action.UPDATE,
-        reasons=(reason,),
+        reasons=change_reasons(changes, prior.applied.get(resource.logical_id)),
         changes=tuple(changes),
         **base,  # type: ignore[arg-type]
     )
@@ -292,17 +290,6 @@ def _refused_update(stack: Stack, change: ResourceChange, found: LiveResource) -
         for check in RESOURCE_TYPES[change.type].update_checks
         for issue in check(change.address, change.after or {}, found.properties)
     ]
-
-
-def _update_reason(changes: list[PropertyChange], applied: dict[str, Any] | None) -> Reason:
-    """Drift when every changed property still has the value we last applied."""
-    if applied is None:
-        return Reason.CHANGED
-    drifted = all(
-        change.path in applied and stable_text(applied[change.path]) == stable_text(change.after)
-        for change in changes
-    )
-    return Reason.DRIFT if drifted else Reason.CHANGED
 
 
 def _delete(

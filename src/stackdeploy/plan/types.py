@@ -23,6 +23,10 @@ class Reason(enum.Enum):
     MISSING = "recorded as created, but no longer exists in AWS"
     CHANGED = "changed in the stack file"
     DRIFT = "changed outside stackdeploy"
+    UNRECORDED = (
+        "differs from the stack file (the state does not record what was applied, so an edit "
+        "and a change outside stackdeploy look alike)"
+    )
     CANNOT_UPDATE = "a property that cannot change in place changed"
     DEPENDENCY_REPLACED = "a resource it depends on is replaced"
     TYPE_CHANGED = "its type changed in the stack file"

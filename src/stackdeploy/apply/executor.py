@@ -36,6 +36,7 @@ from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.steps import Step, StepKind, build_steps, critical_path_priority
 from stackdeploy.plan.types import Action, Plan, ResourceChange
 from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.specs.iam.policy import canonical_policies
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -106,8 +107,8 @@ class _Executor:
 
     def resolve(self, address: str) -> dict[str, Any]:
         resource = self.stack.resources[address]
-        resolved: dict[str, Any] = substitute(
-            resource.properties, lambda token: self._token_value(token, resource.region)
+        resolved: dict[str, Any] = canonical_policies(
+            substitute(resource.properties, lambda token: self._token_value(token, resource.region))
         )
         name_property = RESOURCE_TYPES[resource.type].name_property
         planned = self.changes.get(address)

@@ -39,6 +39,7 @@ from stackdeploy.plan.types import (
     ResourceChange,
 )
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType
+from stackdeploy.specs.iam.policy import canonical_policies
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -200,7 +201,7 @@ def _plan_resource(
     depends_on: tuple[str, ...],
 ) -> tuple[ResourceChange, dict[str, Any]]:
     rtype = RESOURCE_TYPES[resource.type]
-    desired: dict[str, Any] = substitute(resource.properties, resolve)
+    desired: dict[str, Any] = canonical_policies(substitute(resource.properties, resolve))
     common = {
         "address": resource.logical_id,
         "type": resource.type,

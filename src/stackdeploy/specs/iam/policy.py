@@ -138,6 +138,19 @@ def canonical_policy(document: Any) -> Any:
     return result
 
 
+def canonical_policies(value: Any) -> Any:
+    """`value` with every policy document inside it (a mapping with a Statement) brought to
+    canonical form: run again once references and lookups are resolved, since a principal
+    written `arn:aws:iam::${aws:account_id}:root` only then reads as the account it names."""
+    if isinstance(value, Mapping):
+        if "Statement" in value:
+            return canonical_policy(value)
+        return {key: canonical_policies(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical_policies(item) for item in value]
+    return value
+
+
 def _canonical_statement(statement: Any) -> Any:
     if not isinstance(statement, Mapping):
         return statement

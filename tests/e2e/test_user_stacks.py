@@ -1,0 +1,66 @@
+"""Stacks users write in their first week (issue 7), one scenario per finding, through the CLI
+on moto behind the strictness layer, checked with plain boto3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Cli
+from tests.strict.core import StrictAws
+
+pytestmark = pytest.mark.e2e
+
+
+def write(workdir: Path, text: str, name: str = "stack.yaml") -> str:
+    path = workdir / name
+    path.write_text(text)
+    return str(path)
+
+
+ACCOUNT_PRINCIPALS = """\
+stack: principals
+region: us-west-2
+resources:
+  key:
+    type: aws.kms.key
+    properties:
+      policy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::${aws:account_id}:root"}
+            Action: "kms:*"
+            Resource: "*"
+  role:
+    type: aws.iam.role
+    properties:
+      assume_role_policy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::${aws:account_id}:root"}
+            Action: sts:AssumeRole
+  logs:
+    type: aws.s3.bucket
+    properties:
+      policy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::${aws:account_id}:root"}
+            Action: s3:GetObject
+            Resource: "arn:aws:s3:::principals-logs-${aws:account_id}/*"
+"""
+
+
+def test_a_principal_written_with_the_account_lookup_converges(
+    cli: Cli, workdir: Path, strict_aws: StrictAws
+) -> None:
+    """Item 4: AWS names an account's root by its bare id; the lookup's ARN must compare equal
+    once resolved, in key, trust and bucket policies alike."""
+    stack = write(workdir, ACCOUNT_PRINCIPALS)
+    applied = cli("apply", stack, "--auto-approve")
+    assert applied.code == 0, applied.stderr
+    assert "inconsistent result" not in applied.stderr
+    again = cli("plan", stack, "--detailed-exitcode")
+    assert again.code == 0, again.stdout
+    assert cli("destroy", stack, "--auto-approve").code == 0

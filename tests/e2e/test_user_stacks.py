@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Cli
+from tests.e2e.leftovers import owned_resources
 from tests.strict.core import StrictAws
 
 pytestmark = pytest.mark.e2e
@@ -64,3 +65,36 @@ def test_a_principal_written_with_the_account_lookup_converges(
     again = cli("plan", stack, "--detailed-exitcode")
     assert again.code == 0, again.stdout
     assert cli("destroy", stack, "--auto-approve").code == 0
+
+
+MISSING_ZONE = """\
+stack: zones
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  a:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24, availability_zone: us-west-2a}
+  z:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.2.0/24, availability_zone: us-west-2z}
+"""
+
+
+def test_a_zone_that_does_not_exist_stops_the_plan_before_anything_is_made(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 10: checked during refresh, with one call per region, at the property's line."""
+    strict_aws.throttle_rate = 0  # so that calls count requests, not retries
+    stack = write(workdir, MISSING_ZONE)
+    for command in (("plan", stack), ("apply", stack, "--auto-approve")):
+        refused = cli(*command)
+        assert refused.code == 1
+        assert "availability zone us-west-2z does not exist in us-west-2" in refused.stderr
+        assert f"{stack}:12 (resources.z.properties.availability_zone)" in refused.stderr
+        assert "us-west-2a, us-west-2b" in refused.stderr
+    assert owned_resources(aws, "zones") == {}
+    assert strict_aws.calls["ec2.DescribeAvailabilityZones"] == 2
+    assert strict_aws.calls["ec2.CreateVpc"] == 0

@@ -21,6 +21,7 @@ from stackdeploy.discovery.state import (
     new_lineage,
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
+from stackdeploy.discovery.zones import check_zones
 from stackdeploy.errors import DeployError, StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.model.live import LiveState, Proof
@@ -155,6 +156,8 @@ def plan_stack(
 ) -> PlannedRun:
     store = workspace.store(stack)
     record = store.load()
+    if not destroy:
+        check_zones(stack, workspace.clients)
     live = _discover(workspace, stack, record, destroy=destroy)
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},

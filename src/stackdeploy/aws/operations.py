@@ -73,7 +73,8 @@ def _reads(names: str) -> dict[str, Declared]:
 
 _EC2: dict[str, Declared] = {
     **_reads(
-        """DescribeAddresses DescribeIamInstanceProfileAssociations DescribeImages
+        """DescribeAddresses DescribeAvailabilityZones DescribeIamInstanceProfileAssociations
+        DescribeImages
         DescribeInstanceAttribute DescribeInstanceStatus DescribeInstances
         DescribeInternetGateways DescribeKeyPairs DescribeLaunchTemplateVersions
         DescribeLaunchTemplates DescribeNatGateways DescribeRouteTables DescribeSecurityGroups

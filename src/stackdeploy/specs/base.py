@@ -143,6 +143,9 @@ class ResourceType:
     # The name_property is the physical id (IAM roles): refresh also reads the names the stack
     # declares, for services that cannot list resources by tag in one call.
     discover_by_name: bool = False
+    # Properties that name an availability zone: checked against the region's zones during
+    # refresh, so a typo stops the plan instead of failing an apply halfway.
+    zone_properties: frozenset[str] = frozenset()
     # It keeps data (a database, a table, a key that decrypts data, a bucket's objects): found
     # by its tags alone, it is never deleted without --force-owned; only the state may.
     data_store: bool = False

@@ -94,4 +94,5 @@ SUBNET = ResourceType(
         "vpc_id": "a subnet cannot move to another VPC",
     },
     checks=(_inside_vpc_and_disjoint, _zone_in_region),
+    zone_properties=frozenset({"availability_zone"}),
 )

@@ -98,3 +98,39 @@ def test_a_zone_that_does_not_exist_stops_the_plan_before_anything_is_made(
     assert owned_resources(aws, "zones") == {}
     assert strict_aws.calls["ec2.DescribeAvailabilityZones"] == 2
     assert strict_aws.calls["ec2.CreateVpc"] == 0
+
+
+FIXED_NAME_GROUP = """\
+stack: fixed
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  api:
+    type: aws.elbv2.target_group
+    properties:
+      name: shop-api
+      protocol: HTTP
+      port: 80
+      vpc_id: ${vpc.id}
+"""
+
+
+def test_a_fixed_name_replacement_created_first_is_a_plan_error(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 9: the new target group would need the old one's name while both exist."""
+    stack = write(workdir, FIXED_NAME_GROUP)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    before = owned_resources(aws, "fixed")
+    write(workdir, FIXED_NAME_GROUP.replace("port: 80", "port: 8080"))
+    refused = cli("apply", stack, "--auto-approve")
+    assert refused.code == 1
+    assert "but both cannot be named 'shop-api'" in refused.stderr
+    assert f"{stack}:10 (resources.api.properties.name)" in refused.stderr
+    assert owned_resources(aws, "fixed") == before
+    renamed = FIXED_NAME_GROUP.replace("port: 80", "port: 8080").replace("shop-api", "shop-api-2")
+    write(workdir, renamed)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    assert cli("plan", stack, "--detailed-exitcode").code == 0

@@ -14,8 +14,8 @@ from typing import Any
 
 from stackdeploy.model.live import LiveResource
 from stackdeploy.model.stack import Resource
-from stackdeploy.plan.types import PropertyChange
-from stackdeploy.specs.base import ResourceType
+from stackdeploy.plan.types import Action, PropertyChange, ResourceChange
+from stackdeploy.specs.base import ReplaceStrategy, ResourceType
 
 _VARIANT_SUFFIXES = ("-2", "-3")
 
@@ -68,6 +68,30 @@ def alternate_generated_name(
     if live == base:
         return {**desired, name_property: variant}
     return desired  # the live one is the variant (or unrelated): the base is free
+
+
+def fixed_name_clash(
+    rtype: ResourceType, resource: Resource, change: ResourceChange, found: LiveResource
+) -> str | None:
+    """Why a replacement cannot happen: it is created before the old one is deleted, and the
+    name the user fixed is the old one's, which AWS keeps unique (None when it can)."""
+    name_property = rtype.name_property
+    if (
+        change.action is not Action.REPLACE
+        or change.replace_strategy is not ReplaceStrategy.CREATE_THEN_DELETE
+        or name_property is None
+        or resource.generated_name
+    ):
+        return None
+    name = (change.after or {}).get(name_property)
+    if not isinstance(name, str) or name != found.properties.get(name_property):
+        return None
+    causes = ", ".join(change.replace_paths()) or "its type or region"
+    return (
+        f"{resource.logical_id} must be replaced ({causes} cannot change in place), and the new "
+        f"{rtype.name} is created before the old one is deleted, but both cannot be named "
+        f"'{name}'"
+    )
 
 
 def explain_alternated(

@@ -28,6 +28,7 @@ from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
 from stackdeploy.plan.names import (
     alternate_generated_name,
     explain_alternated,
+    fixed_name_clash,
     keep_generated_name,
 )
 from stackdeploy.plan.reasons import change_reasons, replacement_reason
@@ -86,6 +87,7 @@ def make_plan(
             if found is not None:
                 change = with_custody(change, found, custody, live.lineage)
                 refused[logical_id] += refused_custody(stack, change, found, custody)
+                refused[logical_id] += _name_clash(stack, resource, change, found)
             changes[logical_id] = change
             attributes[logical_id] = attrs
             if change.action is Action.UPDATE and found is not None:
@@ -276,6 +278,25 @@ def _replacement(
         **{**base, "after": desired},
     )
     return change, desired
+
+
+def _name_clash(
+    stack: Stack, resource: Resource, change: ResourceChange, found: LiveResource
+) -> list[ConfigError]:
+    rtype = RESOURCE_TYPES[resource.type]
+    clash = fixed_name_clash(rtype, resource, change, found)
+    if clash is None or rtype.name_property is None:
+        return []
+    name = rtype.name_property
+    return [
+        ConfigError(
+            clash,
+            location=stack.property_location(resource.logical_id, (name,)),
+            hint=f"give it another {name} (or leave {name} out, and stackdeploy names it), or "
+            "undo the change that forces the replacement",
+            address=resource.logical_id,
+        )
+    ]
 
 
 def _refused_update(stack: Stack, change: ResourceChange, found: LiveResource) -> list[ConfigError]:

@@ -134,3 +134,54 @@ def test_a_fixed_name_replacement_created_first_is_a_plan_error(
     write(workdir, renamed)
     assert cli("apply", stack, "--auto-approve").code == 0
     assert cli("plan", stack, "--detailed-exitcode").code == 0
+
+
+KEYS = """\
+stack: keys
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  login:
+    type: aws.ec2.key_pair
+    properties: {private_key_path: keys/login.pem}
+"""
+
+
+def test_destroy_takes_the_key_file_it_wrote_and_an_apply_again_works(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 5: the file goes with the key pair while it holds the key written; another file
+    in its place is left, and the next plan says so before anything is made."""
+    stack = write(workdir, KEYS)
+    key_file = workdir / "keys" / "login.pem"
+    assert cli("apply", stack, "--auto-approve").code == 0
+    assert key_file.read_text().startswith("-----BEGIN")
+    assert cli("destroy", stack, "--auto-approve").code == 0
+    assert not key_file.exists()
+    assert cli("apply", stack, "--auto-approve").code == 0, "a destroy, then an apply again"
+
+    key_file.write_text("someone's other key\n")  # in place of the one written
+    assert cli("destroy", stack, "--auto-approve").code == 0
+    assert key_file.read_text() == "someone's other key\n"  # not the key written: left
+    refused = cli("apply", stack, "--auto-approve")
+    assert refused.code == 1
+    assert f"the private key file {key_file} is in the way" in refused.stderr
+    assert f"{stack}:9 (resources.login.properties.private_key_path)" in refused.stderr
+    assert owned_resources(aws, "keys") == {}  # refused before the VPC was made
+
+
+def test_a_key_path_that_cannot_be_written_is_found_at_plan_time(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 15: not after a key pair was created and deleted again."""
+    (workdir / "keys").write_text("a file, not a folder\n")
+    stack = write(workdir, KEYS)
+    refused = cli("plan", stack)
+    assert refused.code == 1
+    assert "the private key cannot be written to" in refused.stderr
+    assert f"{workdir / 'keys'} is not a folder" in refused.stderr
+    assert cli("apply", stack, "--auto-approve").code == 1
+    assert strict_aws.calls["ec2.CreateKeyPair"] == 0
+    assert owned_resources(aws, "keys") == {}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
+from stackdeploy.apply.key_files import check_private_key_files
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
 from stackdeploy.discovery.refresh import discover
@@ -178,6 +179,7 @@ def plan_stack(
         lookups={} if destroy else resolve_lookups(stack, workspace.clients),
         custody=custody,
     )
+    check_private_key_files(plan, stack, live)
     return PlannedRun(stack, plan, live, store, record)
 
 

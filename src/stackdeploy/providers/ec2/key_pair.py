@@ -8,6 +8,7 @@ it is never overwritten, and the check comes before the key pair is created, not
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from stackdeploy.providers.ec2.common import id_filter
 from stackdeploy.providers.ownership import made_for, split_tags
 from stackdeploy.specs.ec2.key_pair import (
     KEY_PAIR,
+    PRIVATE_KEY_DIGEST_TAG,
     canonical_public_key,
     default_private_key_path,
 )
@@ -65,6 +67,7 @@ class KeyPairProvider(Ec2Provider):
             "id": name,
             "key_pair_id": key.get("KeyPairId"),
             "fingerprint": key.get("KeyFingerprint"),
+            "private_key_sha256": _tag(key.get("Tags"), PRIVATE_KEY_DIGEST_TAG),
         }
         return LiveResource.tagged(self.rtype.name, name, region, properties, owner)
 
@@ -105,7 +108,7 @@ class KeyPairProvider(Ec2Provider):
             TagSpecifications=self.creation_tags(ctx, props),
         )
         try:
-            write_private_key(target, str(response["KeyMaterial"]))
+            digest = write_private_key(target, str(response["KeyMaterial"]))
         except OSError as error:
             # Without its private half the key pair is useless and could never be recovered:
             # remove it, so the next apply creates a new one once the path is fixed.
@@ -117,6 +120,11 @@ class KeyPairProvider(Ec2Provider):
                 hint="the key pair was deleted again; fix the path or its permissions and "
                 "apply again",
             ) from None
+        # Which file is this key's, for the destroy: without the tag the file is never removed.
+        ec2.create_tags(
+            Resources=[str(response["KeyPairId"])],
+            Tags=[{"Key": PRIVATE_KEY_DIGEST_TAG, "Value": digest}],
+        )
 
     def _adopt(self, ctx: ResourceContext, name: str, error: ClientError) -> None:
         """A key pair of this name exists: adopt it only if an earlier, interrupted run of
@@ -148,8 +156,15 @@ class KeyPairProvider(Ec2Provider):
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         ec2 = self.ec2(ctx.region)
-        # The local private key file stays: it may still be needed for running instances.
         self.ignore_not_found(lambda: ec2.delete_key_pair(KeyName=live.physical_id))
+        # The private key file goes with the key pair while it still holds the very key that
+        # was written (its digest is on the key pair): a destroy then apply can write it anew.
+        # A file changed since, or one stackdeploy did not write, is left alone.
+        written = live.properties.get("private_key_sha256")
+        if written:
+            target = private_key_file(ctx, {**(ctx.applied or {}), "name": live.physical_id})
+            if file_digest(target) == written:
+                target.unlink()
 
 
 def _canonical_or_raw(public_key: str) -> str:
@@ -159,8 +174,23 @@ def _canonical_or_raw(public_key: str) -> str:
         return public_key.strip()
 
 
-def write_private_key(target: Path, material: str) -> None:
-    """Write a private key to a new file only its owner can read, in private directories."""
+def _tag(aws_tags: Sequence[dict[str, str]] | None, key: str) -> str | None:
+    return next((t.get("Value") for t in aws_tags or [] if t.get("Key") == key), None)
+
+
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of a regular file's bytes; None when there is no such file."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def write_private_key(target: Path, material: str) -> str:
+    """Write a private key to a new file only its owner can read, in private directories;
+    returns the SHA-256 of what was written."""
     missing = [p for p in reversed(target.parents) if not p.exists()]
     for directory in missing:
         os.mkdir(directory, 0o700)
@@ -169,7 +199,9 @@ def write_private_key(target: Path, material: str) -> None:
     try:
         with os.fdopen(descriptor, "w") as handle:
             os.fchmod(handle.fileno(), 0o600)  # exactly 0600, whatever the umask
-            handle.write(material if material.endswith("\n") else material + "\n")
+            text = material if material.endswith("\n") else material + "\n"
+            handle.write(text)
     except OSError:
         target.unlink(missing_ok=True)  # a partial key is worse than none: it looks usable
         raise
+    return hashlib.sha256(text.encode()).hexdigest()

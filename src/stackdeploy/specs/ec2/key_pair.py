@@ -11,11 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stackdeploy.specs.base import ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import MAX_USER_TAGS, Issue, ResourceType, TaggedSpec, is_ref_like
+
+if TYPE_CHECKING:
+    from stackdeploy.model.stack import Stack
 
 TYPE_NAME = "aws.ec2.key_pair"
 KeyType = Literal["rsa", "ed25519"]
@@ -131,11 +135,34 @@ def _default_private_key_path(properties: dict[str, Any], stack: str) -> dict[st
     return {**properties, "private_key_path": default_private_key_path(stack, str(name))}
 
 
+# The SHA-256 of the private key file stackdeploy wrote, kept on the key pair: a destroy
+# deletes the file only while it still holds that very key (never someone's other key).
+PRIVATE_KEY_DIGEST_TAG = "stackdeploy:private-key-sha256"
+
+
 def _delete_note(applied: dict[str, Any] | None) -> str | None:
     if applied is None or applied.get("public_key") or applied.get("public_key_file"):
         return None
     where = applied.get("private_key_path") or f"{DEFAULT_KEY_DIR}/<stack>-<name>.pem"
-    return f"its private key file ({where}) is left on disk; delete it when no longer needed"
+    return (
+        f"its private key file ({where}) is deleted too while it still holds the key "
+        "stackdeploy wrote; a file that changed since is left"
+    )
+
+
+def _tag_room(stack: Stack) -> Iterator[Issue]:
+    """A created key pair carries one tag more than other resources: its key file's digest."""
+    for logical_id, resource in stack.resources.items():
+        if resource.type != TYPE_NAME or resource.properties.get("public_key"):
+            continue
+        tags = resource.properties.get("tags") or {}
+        if len(tags) > MAX_USER_TAGS - 1:
+            yield Issue(
+                logical_id,
+                ("tags",),
+                f"{len(tags)} tags (with the stack's); a key pair AWS creates has room for "
+                f"{MAX_USER_TAGS - 1}: stackdeploy keeps its private key file's digest in one",
+            )
 
 
 KEY_PAIR = ResourceType(
@@ -147,6 +174,7 @@ KEY_PAIR = ResourceType(
         "name": "Key pair name",
         "key_pair_id": "Key pair id (key-...)",
         "fingerprint": "Fingerprint AWS computed for the key",
+        "private_key_sha256": "SHA-256 of the private key file stackdeploy wrote (created keys)",
     },
     create_only=frozenset({"name", "public_key", "key_type"}),
     write_only=frozenset({"private_key_path"}),
@@ -161,5 +189,6 @@ KEY_PAIR = ResourceType(
     name_max_length=255,
     delete_notes=_delete_note,
     stack_defaults=_default_private_key_path,
+    checks=(_tag_room,),
     typical_create_seconds=1.0,
 )

@@ -230,9 +230,9 @@ SCENARIOS = [
                 variables=["capacity=3", "db_class=db.t3.small"],
             ),
             Edit(
-                "another partition key replaces the sessions table; the role's policy names its "
-                "new ARN in place (the user data names the table, whose name is unchanged)",
-                {"sessions": "replace", "web_role": "update"},
+                "another partition key replaces the sessions table; its name is unchanged, so "
+                "its ARN in the role's policy and the user data stay as they are",
+                {"sessions": "replace"},
                 variables=["capacity=3", "db_class=db.t3.small"],
                 replace=(
                     "hash_key: session_id\n      attributes: {session_id: S}",

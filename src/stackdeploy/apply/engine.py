@@ -25,6 +25,7 @@ from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.discovery.zones import check_zones
 from stackdeploy.errors import DeployError, StalePlanError
 from stackdeploy.events import EventSink
+from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
@@ -205,7 +206,7 @@ def _record_found(writer: StateWriter, run: PlannedRun) -> None:
             type_name=found.type,
             region=found.region,
             physical_id=found.physical_id,
-            dependencies=sorted(declared.dependencies()) if declared else [],
+            dependencies=sorted(ordering_dependencies(run.stack, declared)) if declared else [],
             applied=None,
         )
 

@@ -27,6 +27,7 @@ from stackdeploy.events import (
     StepStarted,
     current_address,
 )
+from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.graph.walk import Outcome, walk
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
@@ -102,6 +103,9 @@ class _Executor:
         if isinstance(token, Lookup):
             # The value read when the plan was made: apply does exactly what was shown.
             return self.plan.lookups.get(token.scoped(region), UNKNOWN)
+        derived = self.plan.derived.get(token.target, {})
+        if token.attribute in derived:  # what it will be once applied, as the plan derived it
+            return derived[token.attribute]
         with self._lock:
             return self.attributes.get(token.target, {}).get(token.attribute, UNKNOWN)
 
@@ -175,7 +179,9 @@ class _Executor:
             type_name=change.type,
             region=change.region,
             physical_id=result.physical_id,
-            dependencies=sorted(self.stack.resources[step.address].dependencies()),
+            dependencies=sorted(
+                ordering_dependencies(self.stack, self.stack.resources[step.address])
+            ),
             applied=props,
         )
         self._check_consistent(change, props, result)

@@ -5,8 +5,51 @@ from __future__ import annotations
 import networkx as nx
 
 from stackdeploy.errors import GraphError
-from stackdeploy.model.stack import Stack
+from stackdeploy.model.refs import Ref, find_refs
+from stackdeploy.model.stack import Resource, Stack
+from stackdeploy.specs.base import ReplaceStrategy
 from stackdeploy.specs.registry import RESOURCE_TYPES
+
+
+def known_before_create(stack: Stack, ref: Ref) -> bool:
+    """Whether a reference names an attribute known before its resource exists (a bucket's
+    ARN from a name that references nothing): it then resolves at plan time."""
+    target = stack.resources.get(ref.target)
+    if target is None:
+        return False
+    rtype = RESOURCE_TYPES[target.type]
+    derived = rtype.derived_attributes.get(ref.attribute)
+    if derived is None:
+        return False
+    if target.generated_name and rtype.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
+        return False  # its name may take its other form in a replacement (plan/names.py)
+    return all(
+        next(find_refs(target.properties.get(name)), None) is None for name in derived.inputs
+    )
+
+
+# Policy elements that only name resources: IAM does not check that they exist (it does for
+# a Principal, and S3 replication needs its destination), so a reference there need not wait.
+_NAMING_ELEMENTS = frozenset({"Resource", "NotResource", "Condition"})
+
+
+def _names_only(path: tuple[str | int, ...]) -> bool:
+    """Whether a reference at `path` sits in a policy statement's Resource or Condition."""
+    return any(
+        part == "Statement" and index + 2 < len(path) and path[index + 2] in _NAMING_ELEMENTS
+        for index, part in enumerate(path)
+    )
+
+
+def ordering_dependencies(stack: Stack, resource: Resource) -> set[str]:
+    """The logical ids `resource` must come after: its depends_on and its references' targets,
+    except where a policy merely names a resource whose ARN is known before it exists (a
+    replication role naming the buckets whose replication names the role)."""
+    return set(resource.depends_on) | {
+        ref.target
+        for ref, path in find_refs(resource.properties)
+        if not (_names_only(path) and known_before_create(stack, ref))
+    }
 
 
 def build_graph(stack: Stack) -> nx.DiGraph[str]:
@@ -15,7 +58,7 @@ def build_graph(stack: Stack) -> nx.DiGraph[str]:
     for logical_id, resource in stack.resources.items():
         graph.add_node(logical_id, type=resource.type)
     for logical_id, resource in stack.resources.items():
-        for dependency in sorted(resource.dependencies()):
+        for dependency in sorted(ordering_dependencies(stack, resource)):
             if dependency in stack.resources:
                 graph.add_edge(dependency, logical_id)
     check_acyclic(graph, stack)

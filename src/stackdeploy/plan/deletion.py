@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.stack import Stack
 from stackdeploy.specs.registry import RESOURCE_TYPES
@@ -54,7 +55,7 @@ def deletion_edges(
         for dependency in recorded.get(address.split("~")[0], ()):
             add(address, dependency)
     for logical_id, resource in stack.resources.items():
-        for dependency in resource.dependencies():
+        for dependency in ordering_dependencies(stack, resource):
             add(logical_id, dependency)
 
     graph: nx.DiGraph[str] = nx.DiGraph(list(edges))

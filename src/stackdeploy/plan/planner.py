@@ -24,6 +24,7 @@ from stackdeploy.plan.custody import (
     with_custody,
 )
 from stackdeploy.plan.deletion import deletion_edges
+from stackdeploy.plan.derived import derived_values
 from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
 from stackdeploy.plan.names import (
     alternate_generated_name,
@@ -66,6 +67,7 @@ def make_plan(
     prior = prior or PriorState()
     custody = custody or Custody()
     lookups = dict(lookups or {})
+    derived = derived_values(stack, lookups, account)
     graph = build_graph(stack)
     _check_targets(stack, live, targets)
     changes: dict[str, ResourceChange] = {}
@@ -77,7 +79,7 @@ def make_plan(
         for logical_id in topological_order(graph):
             resource = stack.resources[logical_id]
             depends_on = tuple(sorted(graph.predecessors(logical_id)))
-            resolve = _resolver(attributes, lookups, resource.region)
+            resolve = _resolver(attributes, derived, lookups, resource.region)
             found = live.resources.get(logical_id)
             refused[logical_id] = []
             if found is not None and not custody.may_adopt(found):
@@ -119,7 +121,9 @@ def make_plan(
     if errors:
         raise ConfigErrors(errors)
     outputs = (
-        {} if destroy else _resolve_outputs(stack, _resolver(attributes, lookups, stack.region))
+        {}
+        if destroy
+        else _resolve_outputs(stack, _resolver(attributes, derived, lookups, stack.region))
     )
     ordered = tuple(changes[address] for address in sorted(changes))
     addresses = set(changes)
@@ -135,6 +139,7 @@ def make_plan(
         warnings=_warnings(ordered),
         lookups=lookups,
         left_alone=tuple(left[address] for address in sorted(left)),
+        derived=derived,
         source=stack.source_file,
     )
 
@@ -183,13 +188,20 @@ def _targeted(
 
 
 def _resolver(
-    attributes: Mapping[str, dict[str, Any]], lookups: Mapping[str, Any], region: str
+    attributes: Mapping[str, dict[str, Any]],
+    derived: Mapping[str, dict[str, Any]],
+    lookups: Mapping[str, Any],
+    region: str,
 ) -> Callable[[Token], Any]:
-    """Resolve references from planned attributes and lookups from refreshed values."""
+    """Resolve references from planned attributes (or values known before create) and
+    lookups from refreshed values."""
 
     def resolve(token: Token) -> Any:
         if isinstance(token, Lookup):
             return lookups.get(token.scoped(region), UNKNOWN)
+        known = derived.get(token.target, {})
+        if token.attribute in known:  # what it will be, even before it is planned or exists
+            return known[token.attribute]
         return attributes.get(token.target, {}).get(token.attribute, UNKNOWN)
 
     return resolve

@@ -131,6 +131,7 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "outputs": plan.outputs,
             "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
             "source": plan.source,
+            "derived": plan.derived,
             "changes": [
                 {
                     "address": c.address,
@@ -192,4 +193,5 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         warnings=tuple(data["warnings"]),
         left_alone=tuple(LeftAlone(**entry) for entry in data.get("left_alone", [])),
         source=str(data.get("source", "")),
+        derived=data.get("derived", {}),
     )

@@ -105,6 +105,9 @@ class Plan:
     lookups: dict[str, Any] = field(default_factory=dict)
     left_alone: tuple[LeftAlone, ...] = ()
     source: str = ""  # the stack file, for the commands the plan suggests
+    # Attributes known before their resources exist ({logical id: {attribute: value}}):
+    # apply resolves references to them with exactly these values (plan/derived.py).
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]

@@ -84,6 +84,37 @@ UpdateCheck = Callable[[str, dict[str, Any], dict[str, Any]], Iterable[Issue]]
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a resource lives: what, with its properties, determines AWS-assigned values."""
+
+    region: str
+    account: str
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An attribute AWS assigns that is known before the resource exists, from `inputs` (its
+    properties) and its place: a bucket's ARN from its name. A reference to it resolves at
+    plan time and orders nothing, so two resources may name each other this way."""
+
+    inputs: tuple[str, ...]
+    derive: Callable[[Mapping[str, Any], Place], Any]
+
+
+def derived_from_name(derive: Callable[[str, Place], Any]) -> Derived:
+    """An attribute derived from the resource's `name` alone."""
+    return Derived(("name",), lambda props, place: derive(str(props["name"]), place))
+
+
+@dataclass(frozen=True)
 class ResourceType:
     """Declared behaviour of one AWS resource type (CloudFormation resource schema style)."""
 
@@ -143,6 +174,8 @@ class ResourceType:
     # The name_property is the physical id (IAM roles): refresh also reads the names the stack
     # declares, for services that cannot list resources by tag in one call.
     discover_by_name: bool = False
+    # AWS-assigned attributes known before create (see Derived), by attribute name.
+    derived_attributes: Mapping[str, Derived] = field(default_factory=dict)
     # Properties that name an availability zone: checked against the region's zones during
     # refresh, so a typo stops the plan instead of failing an apply halfway.
     zone_properties: frozenset[str] = frozenset()

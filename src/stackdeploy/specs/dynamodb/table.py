@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stackdeploy.specs.base import ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import ResourceType, TaggedSpec, derived_from_name, is_ref_like
 from stackdeploy.specs.dynamodb import table_checks
 from stackdeploy.specs.dynamodb.indexes import (
     AttributeType,
@@ -190,6 +190,15 @@ DYNAMODB_TABLE = ResourceType(
         "name": "Table name",
         "arn": "Table ARN",
         "stream_arn": "ARN of the table's latest stream (with stream_view_type set)",
+    },
+    derived_attributes={
+        "id": derived_from_name(lambda name, _: name),
+        "name": derived_from_name(lambda name, _: name),
+        "arn": derived_from_name(
+            lambda name, place: (
+                f"arn:{place.partition}:dynamodb:{place.region}:{place.account}:table/{name}"
+            )
+        ),
     },
     create_only=frozenset(
         {

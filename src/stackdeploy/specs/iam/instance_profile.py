@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from stackdeploy.model.refs import single_ref
-from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
+from stackdeploy.specs.base import Derived, Issue, ResourceType, TaggedSpec, derived_from_name
 from stackdeploy.specs.iam.role import (
     TYPE_NAME as ROLE,
 )
 from stackdeploy.specs.iam.role import (
     check_iam_name,
     check_iam_path,
+    iam_arn,
     unique_names,
 )
 
@@ -91,6 +92,13 @@ INSTANCE_PROFILE = ResourceType(
         "arn": "Instance profile ARN",
     },
     create_only=frozenset({"name", "path"}),
+    derived_attributes={
+        "id": derived_from_name(lambda name, _: name),
+        "name": derived_from_name(lambda name, _: name),
+        "arn": Derived(
+            ("name", "path"), lambda props, place: iam_arn("instance-profile", props, place)
+        ),
+    },
     replace_notes={
         "name": "an instance profile cannot be renamed",
         "path": "an instance profile's path is fixed at creation",

@@ -182,7 +182,11 @@ def _canonical_principal(value: Any) -> Any:
     result: dict[str, Any] = {}
     for kind, names in value.items():
         canonical = _string_set(names)
-        if kind == "AWS" and isinstance(canonical, list):
+        if (
+            kind == "AWS"
+            and isinstance(canonical, list)
+            and all(isinstance(name, str) for name in canonical)
+        ):
             canonical = sorted({_account_id(name) for name in canonical})
         result[kind] = canonical
     return result

@@ -7,12 +7,21 @@ actions, or writing a single action as a string, never shows a change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from stackdeploy.specs.base import Issue, ResourceType, StackCheck, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import (
+    Derived,
+    Issue,
+    Place,
+    ResourceType,
+    StackCheck,
+    TaggedSpec,
+    derived_from_name,
+    is_ref_like,
+)
 from stackdeploy.specs.iam.policy import policy_document, policy_json
 
 if TYPE_CHECKING:
@@ -40,6 +49,12 @@ def check_iam_name(value: str, what: str, max_length: int) -> str:
             "(allowed: letters, digits and +=,.@_-)"
         )
     return value
+
+
+def iam_arn(kind: str, props: Mapping[str, Any], place: Place) -> str:
+    """An IAM entity's ARN, which IAM derives from the account, the path and the name."""
+    path = props.get("path") or "/"
+    return f"arn:{place.partition}:iam::{place.account}:{kind}{path}{props['name']}"
 
 
 def check_iam_path(value: str) -> str:
@@ -179,6 +194,11 @@ ROLE = ResourceType(
         "unique_id": "Stable unique id (AROA...), which changes if the role is re-created",
     },
     create_only=frozenset({"name", "path"}),
+    derived_attributes={
+        "id": derived_from_name(lambda name, _: name),
+        "name": derived_from_name(lambda name, _: name),
+        "arn": Derived(("name", "path"), lambda props, place: iam_arn("role", props, place)),
+    },
     unordered=frozenset({"managed_policy_arns"}),
     replace_notes={
         "name": "an IAM role cannot be renamed",

@@ -18,11 +18,23 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stackdeploy.specs.base import MAX_USER_TAGS, ReplaceStrategy, ResourceType, Spec, TaggedSpec
+from stackdeploy.specs.base import (
+    MAX_USER_TAGS,
+    ReplaceStrategy,
+    ResourceType,
+    Spec,
+    TaggedSpec,
+    derived_from_name,
+)
 from stackdeploy.specs.s3 import checks
 from stackdeploy.specs.s3.bucket_policy import bucket_policy_document, grants_public_access
 from stackdeploy.specs.s3.lifecycle import LifecycleRule, canonical_rule
-from stackdeploy.specs.s3.names import MAX_LENGTH, bucket_name_problem, generated_bucket_name
+from stackdeploy.specs.s3.names import (
+    MAX_LENGTH,
+    bucket_arn,
+    bucket_name_problem,
+    generated_bucket_name,
+)
 from stackdeploy.specs.s3.replication import Replication, canonical_replication
 
 TYPE_NAME = checks.TYPE_NAME
@@ -181,6 +193,15 @@ BUCKET = ResourceType(
         "regional_domain_name": "<name>.s3.<region>.amazonaws.com",
     },
     create_only=frozenset({"name"}),
+    derived_attributes={
+        "id": derived_from_name(lambda name, _: name),
+        "name": derived_from_name(lambda name, _: name),
+        "arn": derived_from_name(lambda name, place: bucket_arn(name, place.partition)),
+        "domain_name": derived_from_name(lambda name, _: f"{name}.s3.amazonaws.com"),
+        "regional_domain_name": derived_from_name(
+            lambda name, place: f"{name}.s3.{place.region}.amazonaws.com"
+        ),
+    },
     unordered=frozenset({"lifecycle_rules"}),
     # Dependents (a replication source, a policy elsewhere) switch to the new bucket before
     # the old one goes, as CloudFormation does when a bucket is renamed.

@@ -15,12 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stackdeploy.config.render import (
-    SourceMap,
-    render_file,
-    render_template,
-    template_search_path,
-)
+from stackdeploy.config.render import render_file, render_template, template_search_path
+from stackdeploy.config.sourcemap import SourceMap
 from stackdeploy.config.variables import declared_variables, resolve_variables, top_level_scalar
 from stackdeploy.config.yamlsource import YamlDocument, YamlPath, format_path, parse_yaml
 from stackdeploy.errors import ConfigError, ConfigErrors, DeployError

@@ -1,15 +1,11 @@
 """Jinja2 rendering of stack files, in a sandbox with StrictUndefined.
 
-Jinja2 cannot tell which template line produced a rendered line, yet errors found after
-rendering (YAML, validation) must name the line the user wrote. `SourceMap` aligns rendered
-lines back to template lines by matching each rendered line against the template lines with
-their `{{ ... }}` expressions turned into wildcards.
+Errors found after rendering name template lines through `sourcemap.SourceMap`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,41 +15,6 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from stackdeploy.errors import ConfigError, SourceLocation
-
-_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
-_CONTROL_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\})\s*$")
-
-
-class SourceMap:
-    """Maps 1-based rendered line numbers to 1-based template line numbers."""
-
-    def __init__(self, template: str, rendered: str):
-        patterns = [_line_pattern(line) for line in template.splitlines()]
-        self._mapping: list[int | None] = []
-        previous = -1
-        for text in rendered.splitlines():
-            candidates = [i for i, p in enumerate(patterns) if p is not None and p.fullmatch(text)]
-            after = [i for i in candidates if i > previous]
-            # A loop body repeats: when no later template line matches, wrap to the first match.
-            chosen = after[0] if after else (candidates[0] if candidates else None)
-            if chosen is None:
-                # Text from an included partial: attribute it to the last known template line.
-                self._mapping.append(previous + 1 if previous >= 0 else None)
-                continue
-            self._mapping.append(chosen + 1)
-            previous = chosen
-
-    def __call__(self, rendered_line: int) -> int | None:
-        if 1 <= rendered_line <= len(self._mapping):
-            return self._mapping[rendered_line - 1]
-        return None
-
-
-def _line_pattern(line: str) -> re.Pattern[str] | None:
-    if _CONTROL_LINE.match(line):
-        return None  # with trim_blocks/lstrip_blocks a tag-only line renders to nothing
-    pieces = _EXPRESSION.split(line)
-    return re.compile(".*?".join(re.escape(piece) for piece in pieces), re.DOTALL)
 
 
 def cidrsubnet(prefix: str, newbits: int, netnum: int) -> str:

@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stackdeploy.config import limits
 from stackdeploy.config.render import render_file, render_template, template_search_path
 from stackdeploy.config.sourcemap import SourceMap
+from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.variables import declared_variables, resolve_variables, top_level_scalar
 from stackdeploy.config.yamlsource import YamlDocument, YamlPath, format_path, parse_yaml
 from stackdeploy.errors import ConfigError, ConfigErrors, DeployError
@@ -88,12 +90,9 @@ class _Collector:
 def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
     options = options or LoadOptions()
     file = str(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"stack file {file} not found") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read stack file {file}: {error.strerror}") from None
+    text = read_text_file(
+        path, "stack file", limits.STACK_FILE_BYTES, "CloudFormation's limit for a template"
+    )
     variables = resolve_variables(
         declared_variables(text, file), options.var_files, options.cli_vars, file
     )
@@ -242,12 +241,14 @@ def _read_files(
         if not resolved.is_absolute():
             resolved = Path(collector.document.file).parent / resolved
         try:
-            properties[target] = resolved.read_text().strip()
-        except OSError as error:
-            collector.errors.append(
-                ConfigError(f"cannot read {resolved}: {error.strerror}", location=where)
+            text = read_text_file(
+                resolved, "file", limits.PROPERTY_FILE_BYTES, "they hold keys and the like"
             )
+        except ConfigError as error:
+            error.location = where
+            collector.errors.append(error)
             return None
+        properties[target] = text.strip()
     return properties
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from stackdeploy.config import limits
+from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.yamlsource import parse_yaml
 from stackdeploy.errors import ConfigError, SourceLocation
 
@@ -89,10 +91,7 @@ def _coerce(raw: str, default: Any) -> Any:
 
 
 def load_var_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ConfigError(f"cannot read var file {path}: {error.strerror}") from None
+    text = read_text_file(path, "var file", limits.VAR_FILE_BYTES)
     document = parse_yaml(text, str(path))
     data = document.data or {}
     if not isinstance(data, dict):

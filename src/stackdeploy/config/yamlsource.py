@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from stackdeploy.config.yamlbounds import BoundedLoader, YamlLimitError
 from stackdeploy.errors import ConfigError, SourceLocation
 from stackdeploy.model.refs import LOOKUP_BODY
 
@@ -76,8 +77,18 @@ def parse_yaml(
     mapper = line_of_rendered or (lambda line: line)
     protected = protect_refs(text)
     try:
-        node = yaml.compose(protected, Loader=yaml.SafeLoader)
-        data = yaml.SafeLoader("").construct_document(node) if node is not None else None
+        loader = BoundedLoader(protected)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except YamlLimitError as error:
+        raise ConfigError(
+            error.message,
+            location=SourceLocation(file, mapper(error.line) if error.line else None),
+            hint=error.hint,
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mapper(mark.line + 1) if mark else None
@@ -86,6 +97,15 @@ def parse_yaml(
             f"invalid YAML: {problem}",
             location=SourceLocation(file, line),
             hint="check indentation and quoting near this line",
+        ) from None
+    except yaml.reader.ReaderError as error:  # a control character YAML does not allow
+        line = mapper(protected.count("\n", 0, error.position) + 1)
+        code = int(error.character)
+        escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        raise ConfigError(
+            f"invalid YAML: the control character U+{code:04X} is not allowed in YAML text",
+            location=SourceLocation(file, line),
+            hint=f'remove it, or write it as "{escape}" in a double-quoted string',
         ) from None
     document = YamlDocument(restore_refs(data), file, {}, mapper)
     if node is not None:

@@ -20,12 +20,18 @@ from stackdeploy.errors import ConfigError, SourceLocation
 def cidrsubnet(prefix: str, newbits: int, netnum: int) -> str:
     """Terraform's cidrsubnet: the netnum-th subnet of prefix with newbits more prefix bits."""
     network = ipaddress.ip_network(prefix, strict=False)
-    subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
-        network.subnets(prefixlen_diff=newbits)
-    )
-    if not 0 <= netnum < len(subnets):
-        raise ValueError(f"cidrsubnet: {prefix} has {len(subnets)} /{subnets[0].prefixlen} subnets")
-    return str(subnets[netnum])
+    new_prefix = network.prefixlen + newbits
+    if newbits < 0 or new_prefix > network.max_prefixlen:
+        raise ValueError(
+            f"cidrsubnet: {prefix} cannot be split by {newbits} more bits "
+            f"(its prefix is /{network.prefixlen} of at most /{network.max_prefixlen})"
+        )
+    # Computed, not listed: "10.0.0.0/8" split 24 more ways has 16 million subnets.
+    count = 1 << newbits
+    if not 0 <= netnum < count:
+        raise ValueError(f"cidrsubnet: {prefix} has {count} /{new_prefix} subnets")
+    first = int(network.network_address) + netnum * (1 << (network.max_prefixlen - new_prefix))
+    return str(ipaddress.ip_network((first, new_prefix)))
 
 
 def template_search_path(stack_file: Path) -> list[Path]:

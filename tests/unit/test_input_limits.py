@@ -122,3 +122,109 @@ def test_reading_a_top_level_scalar_takes_linear_time() -> None:
         top_level_scalar("region: a" + " " * 200_000 + "b\n", "region") == "a" + " " * 200_000 + "b"
     )
     assert time.perf_counter() - started < 1
+
+
+def test_multiplying_a_string_past_the_bound_is_refused_before_it_allocates(
+    tmp_path: Path,
+) -> None:
+    error = load_error(tmp_path, HEAD + "description: \"{{ 'a' * 10**9 }}\"\n")
+    assert error.message.startswith("`*` would make 1,000,000,000 characters")
+    assert error.location is not None and error.location.line == 3
+
+
+@pytest.mark.parametrize(
+    ("expression", "operation"),
+    [
+        ("'%999999999s' % 'x'", "`%`"),
+        ("'{:999999999}'.format(1)", "format()"),
+        ("'x'.ljust(999999999)", "ljust()"),
+        ("'x' | center(999999999)", "the center filter"),
+        ("('ab' * 1000) | replace('', 'y' * 100000)", "the replace filter"),
+        ("range(100000) | join('x' * 100000)", "the join filter"),
+        ("[1] | batch(10**9, 0) | list", "the batch filter"),
+    ],
+)
+def test_operations_that_multiply_a_size_are_estimated_first(
+    tmp_path: Path, expression: str, operation: str
+) -> None:
+    error = load_error(tmp_path, HEAD + f'description: "{{{{ {expression} }}}}"\n')
+    assert error.message.startswith(f"{operation} would make ")
+
+
+def test_a_huge_number_is_refused(tmp_path: Path) -> None:
+    error = load_error(tmp_path, HEAD + 'description: "{{ 10 ** (10 ** 9) }}"\n')
+    assert error.message == "`**` would make a number of about 1,200,000,000 digits"
+
+
+def test_loops_that_run_too_long_stop_at_the_step_bound(tmp_path: Path) -> None:
+    text = (
+        HEAD + "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    )
+    started = time.perf_counter()
+    error = load_error(tmp_path, text)
+    assert time.perf_counter() - started < 10
+    assert error.message.startswith(f"the templates take more than {limits.TEMPLATE_STEPS:,} steps")
+
+
+def test_a_stack_rendering_past_the_bound_names_the_line_it_stopped_at(tmp_path: Path) -> None:
+    text = HEAD + "resources: {}\n{% for i in range(100000) %}\n# {{ 'x' * 80 }}\n{% endfor %}\n"
+    error = load_error(tmp_path, text)
+    assert error.message.endswith(f"renders to more than {limits.describe_size(2_000_000)}")
+    assert error.location is not None and error.location.line == 5
+
+
+def test_repeated_references_cannot_print_past_the_bound(tmp_path: Path) -> None:
+    text = HEAD + "{% set s = 'x' * 1000000 %}\ndescription: \"{{ [s, s, s, s, s] }}\"\n"
+    error = load_error(tmp_path, text)
+    assert "more than the template may still print" in error.message
+    assert error.location is not None and error.location.line == 4
+
+
+def test_a_template_including_itself_names_the_include(tmp_path: Path) -> None:
+    error = load_error(tmp_path, HEAD + "resources: {}\n{% include 'stack.yaml' %}\n")
+    assert error.message == "template stack.yaml includes itself"
+    assert error.location is not None and error.location.line == 4
+
+
+def test_templates_including_each_other_name_the_chain(tmp_path: Path) -> None:
+    (tmp_path / "a.j2").write_text("# a\n{% include 'b.j2' %}\n")
+    (tmp_path / "b.j2").write_text("{% include 'a.j2' %}\n")
+    error = load_error(tmp_path, HEAD + "{% include 'a.j2' %}\n")
+    assert error.message == "templates include each other: a.j2"
+    assert error.location is not None
+    assert (Path(error.location.file).name, error.location.line) == ("b.j2", 1)
+    assert error.hint is not None and "a.j2:2 includes b.j2, " in error.hint
+
+
+def test_an_include_cycle_through_a_computed_name_stops_at_the_recursion_limit(
+    tmp_path: Path,
+) -> None:
+    text = HEAD + "{% set me = 'stack' ~ '.yaml' %}\n{% include me %}\n"
+    error = load_error(tmp_path, text)
+    assert error.message == "the template recurses without end"
+    assert error.location is not None and error.location.line == 4
+
+
+def test_blocks_nested_past_what_python_compiles_are_an_error(tmp_path: Path) -> None:
+    text = HEAD + "{% for i in [1] %}" * 25 + "{% endfor %}" * 25 + "\n"
+    error = load_error(tmp_path, text)
+    assert error.message.startswith("the template nests blocks too deeply to compile")
+
+
+def test_an_included_template_that_is_not_text_is_named(tmp_path: Path) -> None:
+    (tmp_path / "part.j2").write_bytes(b"\xff\xfe\x00x")
+    error = load_error(tmp_path, HEAD + "{% include 'part.j2' %}\n")
+    assert error.message.endswith(
+        "part.j2 is UTF-16 text, not UTF-8 (it starts with a UTF-16 byte order mark)"
+    )
+
+
+def test_cidrsubnet_computes_without_listing_every_subnet() -> None:
+    from stackdeploy.config.render import cidrsubnet
+
+    started = time.perf_counter()
+    assert cidrsubnet("10.0.0.0/8", 24, 5) == "10.0.0.5/32"
+    assert cidrsubnet("2001:db8::/32", 32, 3) == "2001:db8:0:3::/64"
+    assert time.perf_counter() - started < 0.1
+    with pytest.raises(ValueError, match="has 256 /24 subnets"):
+        cidrsubnet("10.0.0.0/16", 8, 256)

@@ -24,7 +24,8 @@ RENDERED_TOTAL_CHARS = 4 * MB
 # Characters made by operations that can multiply a size ("-" * 80, joins, replacements,
 # `~`, filters), summed over one load: bounds the memory a template can take.
 TEMPLATE_WORK_CHARS = 16 * MB
-# Loop iterations and calls in one load; an empty nested loop costs time but no output.
+# Steps of all templates in one load: a loop iteration is one, a filter or a call several
+# (sandbox.py), about a second in all. An empty nested loop costs time but makes no output.
 TEMPLATE_STEPS = 1_000_000
 # Integers a template computes (10 ** 1000000 takes seconds to print).
 TEMPLATE_INT_BITS = 4096

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
+from stackdeploy.config import limits
+from stackdeploy.config.includes import check_includes
+from stackdeploy.config.sandbox import BoundedEnvironment, RenderBudget, TemplateLimitError
 from stackdeploy.errors import ConfigError, SourceLocation
 
 
@@ -48,33 +50,60 @@ def template_search_path(stack_file: Path) -> list[Path]:
     return folders
 
 
-def make_environment(search_path: Sequence[Path]) -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+def make_environment(search_path: Sequence[Path], budget: RenderBudget) -> BoundedEnvironment:
+    environment = BoundedEnvironment(search_path, budget)
     environment.globals["cidrsubnet"] = cidrsubnet
     return environment
 
 
 def render_template(
-    text: str, file: str, context: Mapping[str, Any], search_path: Sequence[Path]
+    text: str,
+    file: str,
+    context: Mapping[str, Any],
+    search_path: Sequence[Path],
+    budget: RenderBudget,
 ) -> str:
-    """Render a stack file (or a user-data template); errors name the template line."""
-    environment = make_environment(search_path)
+    """Render a stack file; errors name the template line."""
+    environment = make_environment(search_path, budget)
+    limit = min(limits.RENDERED_STACK_CHARS, budget.output)
+    return _render(environment, text, None, file, context, limit)
+
+
+def render_file(
+    name: str, context: Mapping[str, Any], search_path: Sequence[Path], budget: RenderBudget
+) -> str:
+    """Render a template file (e.g. user data) found on the search path."""
+    environment = make_environment(search_path, budget)
     try:
-        template = environment.from_string(text)
-        template.filename = file
-        return template.render(**context)
+        text, file, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        folders = ", ".join(str(p) for p in search_path)
+        raise ConfigError(
+            f"template '{name}' not found", hint=f"templates are looked up in: {folders}"
+        ) from None
+    return _render(environment, text, name, file or name, context, budget.output)
+
+
+def _render(
+    environment: BoundedEnvironment,
+    text: str,
+    name: str | None,
+    file: str,
+    context: Mapping[str, Any],
+    limit: int,
+) -> str:
+    """Parse, check includes, compile and render, stopping past `limit` characters."""
+    try:
+        tree = environment.parse(text, name, file)
+        check_includes(environment, tree, file)
+        template = environment.from_string(tree)
+        template.filename, template.name = file, name
+        return _stream(template, context, file, limit, environment.budget)
     except jinja2.TemplateSyntaxError as error:
         where = SourceLocation(error.filename or file, error.lineno)
         raise ConfigError(f"template syntax error: {error.message}", location=where) from None
     except jinja2.TemplateNotFound as error:
-        folders = ", ".join(str(p) for p in search_path)
+        folders = ", ".join(str(p) for p in environment.loader.searchpath)  # type: ignore[union-attr]
         raise ConfigError(
             f"template '{error.name}' not found",
             location=SourceLocation(file, _template_line(file)),
@@ -86,38 +115,68 @@ def render_template(
             location=SourceLocation(file, _template_line(file)),
             hint="declare it under vars: in the stack file, or pass --var NAME=VALUE",
         ) from None
-    except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as error:
+    except TemplateLimitError as error:
+        where = error.location or SourceLocation(file, _template_line(file))
+        raise ConfigError(error.message, location=where, hint=error.hint) from None
+    except ConfigError as error:  # an included template that cannot be read
+        error.location = error.location or SourceLocation(file, _template_line(file))
+        raise
+    except RecursionError:
         raise ConfigError(
-            f"template error: {error}", location=SourceLocation(file, _template_line(file))
-        ) from None
-
-
-def render_file(name: str, context: Mapping[str, Any], search_path: Sequence[Path]) -> str:
-    """Render a template file (e.g. user data) found on the search path."""
-    environment = make_environment(search_path)
-    try:
-        template = environment.get_template(name)
-    except jinja2.TemplateNotFound:
-        folders = ", ".join(str(p) for p in search_path)
-        raise ConfigError(
-            f"template '{name}' not found", hint=f"templates are looked up in: {folders}"
-        ) from None
-    except jinja2.TemplateSyntaxError as error:
-        where = SourceLocation(error.filename or name, error.lineno)
-        raise ConfigError(f"template syntax error: {error.message}", location=where) from None
-    file = template.filename or name
-    try:
-        return template.render(**context)
-    except jinja2.UndefinedError as error:
-        raise ConfigError(
-            f"undefined variable in template: {error.message}",
+            "the template recurses without end",
             location=SourceLocation(file, _template_line(file)),
-            hint="declare it under vars: in the stack file, or pass --var NAME=VALUE",
+            hint="a macro that calls itself, or a template that includes itself by a "
+            "computed name, needs a condition that stops it",
+        ) from None
+    except SyntaxError as error:  # Python's own limits when compiling the template
+        raise ConfigError(
+            f"the template nests blocks too deeply to compile ({error.msg})",
+            location=SourceLocation(file),
+            hint="nest fewer {% for %} and {% if %} blocks inside each other",
         ) from None
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as error:
         raise ConfigError(
             f"template error: {error}", location=SourceLocation(file, _template_line(file))
         ) from None
+
+
+def _stream(
+    template: jinja2.Template,
+    context: Mapping[str, Any],
+    file: str,
+    limit: int,
+    budget: RenderBudget,
+) -> str:
+    """The rendered text, read piece by piece so that rendering stops past `limit`."""
+    parts: list[str] = []
+    size = 0
+    pieces = template.generate(**context)
+    for part in pieces:
+        size += len(part)
+        if size > limit:
+            raise TemplateLimitError(
+                f"{file} renders to more than {limits.describe_size(limit)}",
+                "the rendered stack is parsed as YAML and must stay small: is a loop "
+                "producing more than intended? (CloudFormation accepts 1 MB templates)",
+                location=_rendering_at(pieces),
+            )
+        parts.append(part)
+    budget.output -= size
+    return "".join(parts)
+
+
+def _rendering_at(pieces: Any) -> SourceLocation | None:
+    """Where a paused render is: the innermost template frame of its generators."""
+    where = None
+    while pieces is not None:
+        frame = getattr(pieces, "gi_frame", None)
+        template = frame.f_globals.get("__jinja_template__") if frame else None
+        if frame is not None and template is not None and template.filename:
+            where = SourceLocation(
+                template.filename, template.get_corresponding_lineno(frame.f_lineno)
+            )
+        pieces = getattr(pieces, "gi_yieldfrom", None)
+    return where
 
 
 def _template_line(file: str) -> int | None:

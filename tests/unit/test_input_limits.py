@@ -96,6 +96,17 @@ def test_deep_flow_nesting_names_the_line(tmp_path: Path) -> None:
     assert error.location is not None and error.location.line == 5
 
 
+def test_a_document_of_too_many_values_is_refused_quickly(tmp_path: Path) -> None:
+    # Half a million one-character items fit in the largest file; PyYAML's own parser took a
+    # minute and 500 MB over them.
+    started = time.perf_counter()
+    error = load_error(tmp_path, HEAD + "vars:\n  x: [" + ",".join("1" * 495_000) + "]\n")
+    assert time.perf_counter() - started < 5
+    assert error.message == (
+        f"the YAML has more than {limits.YAML_NODES:,} values, keys and list items"
+    )
+
+
 def test_a_var_given_on_the_command_line_is_bounded_too(tmp_path: Path) -> None:
     text = HEAD + "vars:\n  data: []\nresources: {}\n"
     bomb = "[" + ", ".join(["&a [1, 2, 3, 4, 5, 6, 7, 8, 9]"] + ["*a"] * 20_000) + "]"

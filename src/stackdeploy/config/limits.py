@@ -34,6 +34,10 @@ TEMPLATE_INT_BITS = 4096
 PLAN_FILE_BYTES = 100 * MB
 
 # YAML
+# Values, keys and list items written out in one document. 6,000 lines of a stack (1,000
+# resources, twice CloudFormation's limit) hold about 16,000; one-character list items
+# would put half a million in the largest file, and each costs about 25 µs to load.
+YAML_NODES = 100_000
 YAML_DEPTH = 64  # nesting levels, counting expanded aliases; real stacks use about 12
 # Nodes that aliases (*name) add when expanded, in one document. Shared tag maps or rule
 # lists reused by hundreds of resources stay far below; an alias bomb does not.

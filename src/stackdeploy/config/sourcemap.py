@@ -93,14 +93,16 @@ class _TemplateLines:
 
     def _candidates(self, text: str, after: int) -> Iterator[int]:
         """Indices after `after` of the lines with expressions that `text` starts like, in order."""
+        if not self._pieces:
+            return iter(())
         indent, rest = _split_indent(text)
-        buckets = [self._unkeyed]
+        buckets = [self._unkeyed] if self._unkeyed else []
         for length in range(1, min(_KEY_LENGTH, len(rest)) + 1):
             bucket = self._keyed.get((indent, rest[:length]))
             if bucket:
                 buckets.append(bucket)
         tails = [_from(bucket, bisect_right(bucket, after)) for bucket in buckets]
-        return heapq.merge(*tails)
+        return tails[0] if len(tails) == 1 else heapq.merge(*tails)
 
 
 def _from(items: list[int], start: int) -> Iterator[int]:

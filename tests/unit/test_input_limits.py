@@ -152,6 +152,7 @@ def test_multiplying_a_string_past_the_bound_is_refused_before_it_allocates(
         ("'x' | center(999999999)", "the center filter"),
         ("('ab' * 1000) | replace('', 'y' * 100000)", "the replace filter"),
         ("range(100000) | join('x' * 100000)", "the join filter"),
+        ("('x' * 100000).join(range(100000) | map('string'))", "join()"),  # an iterator
         ("[1] | batch(10**9, 0) | list", "the batch filter"),
     ],
 )
@@ -187,7 +188,7 @@ def test_a_stack_rendering_past_the_bound_names_the_line_it_stopped_at(tmp_path:
 def test_repeated_references_cannot_print_past_the_bound(tmp_path: Path) -> None:
     text = HEAD + "{% set s = 'x' * 1000000 %}\ndescription: \"{{ [s, s, s, s, s] }}\"\n"
     error = load_error(tmp_path, text)
-    assert "more than the template may still print" in error.message
+    assert "is more than the templates may still print (4,000,000)" in error.message
     assert error.location is not None and error.location.line == 4
 
 
@@ -214,6 +215,12 @@ def test_an_include_cycle_through_a_computed_name_stops_at_the_recursion_limit(
     error = load_error(tmp_path, text)
     assert error.message == "the template recurses without end"
     assert error.location is not None and error.location.line == 4
+
+
+def test_expressions_nested_past_what_the_parser_reads_are_an_error(tmp_path: Path) -> None:
+    text = HEAD + 'description: "{{ ' + "(" * 5000 + "1" + ")" * 5000 + ' }}"\n'
+    error = load_error(tmp_path, text)
+    assert error.message == "the template nests too deeply to read (blocks or parentheses)"
 
 
 def test_blocks_nested_past_what_python_compiles_are_an_error(tmp_path: Path) -> None:

@@ -105,6 +105,15 @@ def method_size(method: Any, args: tuple[Any, ...], limit: int) -> int | None:
         return None
 
 
+def measurable(method: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments, with an iterator that str.join would consume listed, so it can be
+    measured first (join reads it all anyway)."""
+    joins = isinstance(getattr(method, "__self__", None), str) and method.__name__ == "join"
+    if joins and args and not isinstance(args[0], SIZED):
+        return (list(args[0]), *args[1:])
+    return args
+
+
 def filter_size(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], limit: int) -> int:
     """What a filter that can multiply sizes would make (0 for other filters)."""
     estimate = _FILTERS.get(name)

@@ -93,11 +93,13 @@ def _render(
     limit: int,
 ) -> str:
     """Parse, check includes, compile and render, stopping past `limit` characters."""
+    rendering = False  # a RecursionError before rendering comes from nesting, not a loop
     try:
         tree = environment.parse(text, name, file)
         check_includes(environment, tree, file)
         template = environment.from_string(tree)
         template.filename, template.name = file, name
+        rendering = True
         return _stream(template, context, file, limit, environment.budget)
     except jinja2.TemplateSyntaxError as error:
         where = SourceLocation(error.filename or file, error.lineno)
@@ -122,6 +124,12 @@ def _render(
         error.location = error.location or SourceLocation(file, _template_line(file))
         raise
     except RecursionError:
+        if not rendering:
+            raise ConfigError(
+                "the template nests too deeply to read (blocks or parentheses)",
+                location=SourceLocation(file),
+                hint="nest fewer blocks and parentheses inside each other",
+            ) from None
         raise ConfigError(
             "the template recurses without end",
             location=SourceLocation(file, _template_line(file)),

@@ -48,6 +48,12 @@ class TemplateLimitError(Exception):
 # method or macro about 10 µs: so a million steps are about a second at most.
 _FILTER_STEPS = 4
 _CALL_STEPS = 10
+# Sizes are measured up to the whole work budget (growth.weight stops one past it).
+_MEASURE = limits.TEMPLATE_WORK_CHARS
+
+
+def _count(size: int) -> str:
+    return f"more than {_MEASURE:,}" if size == _MEASURE + 1 else f"{size:,}"
 
 
 class RenderBudget:
@@ -72,8 +78,8 @@ class RenderBudget:
         if size > self.work:
             spent = limits.TEMPLATE_WORK_CHARS - self.work
             raise TemplateLimitError(
-                f"{what} would make {size:,} characters; the templates of a stack may make "
-                f"{limits.TEMPLATE_WORK_CHARS:,} in all ({spent:,} so far)",
+                f"{what} would make {_count(size)} characters; the templates of a stack may "
+                f"make {limits.TEMPLATE_WORK_CHARS:,} in all and have made {spent:,}",
                 "templates build the text of a stack file: a few megabytes at most",
             )
         self.work -= size
@@ -157,7 +163,7 @@ class BoundedEnvironment(SandboxedEnvironment):
             yield item
 
     def charge_concat(self, parts: tuple[Any, ...]) -> tuple[Any, ...]:
-        self.budget.spend(growth.weight(parts, self.budget.work), "~")
+        self.budget.spend(growth.weight(parts, _MEASURE), "`~`")
         return parts
 
     def concat(self, parts: Iterable[str]) -> str:
@@ -175,14 +181,15 @@ class BoundedEnvironment(SandboxedEnvironment):
                 f"`{operator}` would make a number of about {bits * 3 // 10:,} digits",
                 f"numbers in templates are limited to {limits.TEMPLATE_INT_BITS} bits",
             )
-        size = growth.binop_size(operator, left, right, self.budget.work)
+        size = growth.binop_size(operator, left, right, _MEASURE)
         if size is not None:
             self.budget.spend(size, f"`{operator}`")
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         __self.budget.step(_CALL_STEPS)
-        size = growth.method_size(__obj, args, __self.budget.work)
+        args = growth.measurable(__obj, args)
+        size = growth.method_size(__obj, args, _MEASURE)
         if size is not None:
             __self.budget.spend(size, f"{__obj.__name__}()")
         result = super().call(__context, __obj, *args, **kwargs)
@@ -197,7 +204,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         template = value.__self__
 
         def bounded(*args: Any, **kwargs: Any) -> str:
-            size = growth.brace_format_size(template, (args, kwargs), self.budget.work)
+            size = growth.brace_format_size(template, (args, kwargs), _MEASURE)
             self.budget.spend(size, f"{value.__name__}()")
             return wrapper(*args, **kwargs)
 
@@ -205,10 +212,11 @@ class BoundedEnvironment(SandboxedEnvironment):
 
     def _check_printable(self, value: Any) -> Any:
         # Printing a list prints each item each time it appears: [s, s, s] with a large s.
-        size = growth.weight(value, self.budget.output)
+        size = growth.weight(value, _MEASURE)
         if size > self.budget.output:
             raise TemplateLimitError(
-                f"a value of {size:,} characters is more than the template may still print",
+                f"a value of {_count(size)} characters is more than the templates may still "
+                f"print ({self.budget.output:,})",
                 "print less: a stack renders to a few megabytes at most",
             )
         return value
@@ -228,8 +236,8 @@ class BoundedEnvironment(SandboxedEnvironment):
                 return result
             if name in growth.MEASURED_FILTERS and not isinstance(value, growth.SIZED):
                 value = list(value)  # an iterator (from map or select) is measured as a list
-            size = growth.filter_size(name, (value, *rest), kwargs, self.budget.work)
-            size = max(size, growth.weight(value, self.budget.work))
+            size = growth.filter_size(name, (value, *rest), kwargs, _MEASURE)
+            size = max(size, growth.weight(value, _MEASURE))
             self.budget.spend(size, f"the {name} filter")
             return function(*lead, value, *rest, **kwargs)
 

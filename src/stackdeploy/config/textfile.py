@@ -14,6 +14,7 @@ from pathlib import Path
 from stackdeploy.config.limits import describe_size
 from stackdeploy.errors import ConfigError, SourceLocation
 
+_UTF32_MARKS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _AS_UTF8 = "save it as UTF-8 (most editors offer this under 'Save with encoding')"
 
@@ -45,12 +46,14 @@ def read_text_file(path: Path, what: str, limit: int, why: str = "") -> str:
 def decode_text(data: bytes, file: str, what: str) -> str:
     """UTF-8 text (a leading byte order mark is dropped); anything else names the first
     offending byte."""
-    if data.startswith(_UTF16_MARKS):
-        raise ConfigError(
-            f"{what} {file} is UTF-16 text, not UTF-8 (it starts with a UTF-16 byte order mark)",
-            location=SourceLocation(file, 1),
-            hint=_AS_UTF8,
-        )
+    for encoding, marks in (("UTF-32", _UTF32_MARKS), ("UTF-16", _UTF16_MARKS)):
+        if data.startswith(marks):  # UTF-32 first: its little-endian mark starts like UTF-16's
+            raise ConfigError(
+                f"{what} {file} is {encoding} text, not UTF-8 "
+                f"(it starts with a {encoding} byte order mark)",
+                location=SourceLocation(file, 1),
+                hint=_AS_UTF8,
+            )
     body = data.removeprefix(codecs.BOM_UTF8)
     try:
         text = body.decode("utf-8")
@@ -75,10 +78,15 @@ def decode_text(data: bytes, file: str, what: str) -> str:
 
 
 def _too_big(path: Path, what: str, size: int | None, limit: int, why: str) -> ConfigError:
-    actual = f"is {describe_size(size)}" if size is not None else f"is over {describe_size(limit)}"
+    allowed = describe_size(limit)
+    if size is None:
+        actual = f"is over {allowed}"
+    elif describe_size(size) == allowed:  # "is 1 MB; limited to 1 MB" would puzzle
+        actual, allowed = f"is {size:,} bytes", f"{allowed} ({limit:,} bytes)"
+    else:
+        actual = f"is {describe_size(size)}"
     return ConfigError(
-        f"{what} {path} {actual}; {what}s are limited to {describe_size(limit)}"
-        + (f" ({why})" if why else ""),
+        f"{what} {path} {actual}; {what}s are limited to {allowed}" + (f" ({why})" if why else ""),
         hint="split it into several stacks, or write repeated resources as a Jinja2 loop"
         if what == "stack file"
         else None,

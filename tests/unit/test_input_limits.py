@@ -246,3 +246,11 @@ def test_cidrsubnet_computes_without_listing_every_subnet() -> None:
     assert time.perf_counter() - started < 0.1
     with pytest.raises(ValueError, match="has 256 /24 subnets"):
         cidrsubnet("10.0.0.0/16", 8, 256)
+
+
+def test_an_included_template_too_big_is_named_at_the_include(tmp_path: Path) -> None:
+    (tmp_path / "huge.j2").write_text("#" * (limits.TEMPLATE_FILE_BYTES + 1))
+    error = load_error(tmp_path, HEAD + "\n{% include 'huge.j2' %}\n")
+    assert "huge.j2 is 1,000,001 bytes; templates are limited to 1 MB" in error.message
+    assert error.location is not None
+    assert (Path(error.location.file).name, error.location.line) == ("stack.yaml", 4)

@@ -44,7 +44,11 @@ def _visit(walk: _Walk, tree: nodes.Template, file: str) -> None:
         name = named.value if isinstance(named, nodes.Const) else None
         if not isinstance(name, str):
             continue  # computed at render time
-        included = _load(walk.environment, name)
+        try:
+            included = _load(walk.environment, name)
+        except ConfigError as error:  # found, but too big or not text
+            error.location = error.location or SourceLocation(file, node.lineno)
+            raise
         if included is None:
             continue  # not found or not valid: rendering reports it, with its own message
         source, included_file = included

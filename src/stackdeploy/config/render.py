@@ -164,8 +164,10 @@ def _stream(
         if size > limit:
             raise TemplateLimitError(
                 f"{file} renders to more than {limits.describe_size(limit)}",
-                "the rendered stack is parsed as YAML and must stay small: is a loop "
-                "producing more than intended? (CloudFormation accepts 1 MB templates)",
+                "is a loop producing more than intended? A stack renders to at most "
+                f"{limits.describe_size(limits.RENDERED_STACK_CHARS)}, all its templates to "
+                f"{limits.describe_size(limits.RENDERED_TOTAL_CHARS)} (CloudFormation "
+                "accepts 1 MB)",
                 location=_rendering_at(pieces),
             )
         parts.append(part)

@@ -52,3 +52,20 @@ def test_local_without_moto_says_how_to_install(
         emulator.start()
     assert caught.value.hint is not None
     assert "pip install 'stackdeploy[local]'" in caught.value.hint
+
+
+def test_a_saved_plan_is_told_from_a_stack_file_by_its_first_bytes(tmp_path: Path) -> None:
+    from stackdeploy.apply.engine import PLAN_FILE_FORMAT
+    from stackdeploy.cli.commands.apply import is_plan_file
+
+    saved = {"format": PLAN_FILE_FORMAT, "plan": {}, "stack": {}, "targets": []}
+    cases = {
+        "plan.json": json.dumps(saved, indent=2, sort_keys=True),
+        "other.json": json.dumps({"format": "something-else", "stack": {}}),
+        "flow.yaml": '{stack: s, region: us-west-2, description: "format"}',
+        "deep.json": '{"a": ' * 100_000 + "1" + "}" * 100_000,
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    assert [name for name in cases if is_plan_file(tmp_path / name)] == ["plan.json"]
+    assert not is_plan_file(tmp_path)  # a folder is loaded as a stack file, which says why

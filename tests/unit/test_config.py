@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
+from stackdeploy.specs.ec2.subnet import overlapping_pairs
 
 BASE = """\
 stack: demo
@@ -188,3 +191,20 @@ resources:
     assert any("not inside its VPC's CIDR" in m for m in messages)
     assert any("already associated with route table 'rt1'" in m for m in messages)
     assert any("is not public" in m for m in messages)
+
+
+def test_overlapping_pairs_are_every_overlapping_pair_in_list_order() -> None:
+    rng = random.Random(3)
+    for _ in range(500):
+        networks = []
+        for _ in range(rng.randint(0, 12)):
+            prefix = rng.randint(16, 20)
+            address = (0x0A000000 | rng.randrange(64) << 12) & ~((1 << (32 - prefix)) - 1)
+            networks.append(IPv4Network((address, prefix)))
+        expected = [
+            (later, earlier)
+            for later in range(len(networks))
+            for earlier in range(later)
+            if networks[later].overlaps(networks[earlier])
+        ]
+        assert overlapping_pairs(networks) == expected

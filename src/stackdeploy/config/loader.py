@@ -15,15 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stackdeploy.config.render import (
-    SourceMap,
-    render_file,
-    render_template,
-    template_search_path,
-)
+from stackdeploy.config import limits
+from stackdeploy.config.render import render_file, render_template, template_search_path
+from stackdeploy.config.sandbox import RenderBudget
+from stackdeploy.config.sourcemap import SourceMap
+from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.variables import declared_variables, resolve_variables, top_level_scalar
 from stackdeploy.config.yamlsource import YamlDocument, YamlPath, format_path, parse_yaml
-from stackdeploy.errors import ConfigError, ConfigErrors, DeployError
+from stackdeploy.errors import ConfigError, ConfigErrors, DeployError, SourceLocation
 from stackdeploy.graph.build import build_graph
 from stackdeploy.model.refs import find_refs
 from stackdeploy.model.stack import Resource, Stack
@@ -90,14 +89,23 @@ class _Collector:
 
 
 def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
-    options = options or LoadOptions()
-    file = str(path)
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"stack file {file} not found") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read stack file {file}: {error.strerror}") from None
+        return _load_stack(path, options or LoadOptions())
+    except RecursionError:
+        # The bounds on YAML depth and template includes should stop recursion first; this
+        # is the last resort, so that no input ends in an internal error.
+        raise ConfigError(
+            f"{path} nests too deeply to load",
+            location=SourceLocation(str(path)),
+            hint="look for templates that include each other, or data nested hundreds deep",
+        ) from None
+
+
+def _load_stack(path: Path, options: LoadOptions) -> Stack:
+    file = str(path)
+    text = read_text_file(
+        path, "stack file", limits.STACK_FILE_BYTES, "CloudFormation's limit for a template"
+    )
     variables = resolve_variables(
         declared_variables(text, file), options.var_files, options.cli_vars, file
     )
@@ -110,7 +118,8 @@ def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
     context.update(variables)
     context["vars"] = variables
     search_path = template_search_path(path)
-    rendered = render_template(text, file, context, search_path)
+    budget = RenderBudget()  # shared by the stack file and every template it renders
+    rendered = render_template(text, file, context, search_path, budget)
     document = parse_yaml(rendered, file, SourceMap(text, rendered))
     digest = hashlib.sha256(rendered.encode()).hexdigest()
     return build_stack(
@@ -118,7 +127,7 @@ def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
         variables,
         options,
         digest,
-        render=lambda name: render_file(name, context, search_path),
+        render=lambda name: render_file(name, context, search_path, budget),
     )
 
 
@@ -246,12 +255,14 @@ def _read_files(
         if not resolved.is_absolute():
             resolved = Path(collector.document.file).parent / resolved
         try:
-            properties[target] = resolved.read_text().strip()
-        except OSError as error:
-            collector.errors.append(
-                ConfigError(f"cannot read {resolved}: {error.strerror}", location=where)
+            text = read_text_file(
+                resolved, "file", limits.PROPERTY_FILE_BYTES, "they hold keys and the like"
             )
+        except ConfigError as error:
+            error.location = where
+            collector.errors.append(error)
             return None
+        properties[target] = text.strip()
     return properties
 
 

@@ -13,11 +13,13 @@ from typing import Any
 
 import yaml
 
+from stackdeploy.config import limits
+from stackdeploy.config.textfile import read_text_file
+from stackdeploy.config.yamlbounds import YamlLimitError, load_bounded
 from stackdeploy.config.yamlsource import parse_yaml
 from stackdeploy.errors import ConfigError, SourceLocation
 
 _VARS_HEADER = re.compile(r"^vars\s*:")
-_TOP_LEVEL_SCALAR = r"^{key}\s*:\s*(?P<value>[^#{{}}\s][^#]*?)\s*(#.*)?$"
 
 
 def _top_level_block(text: str, header: re.Pattern[str]) -> tuple[int, str] | None:
@@ -60,11 +62,16 @@ def declared_variables(text: str, file: str) -> dict[str, Any]:
 
 def top_level_scalar(text: str, key: str) -> str | None:
     """A plain top-level scalar such as `region: us-west-2`, read before rendering."""
-    pattern = re.compile(_TOP_LEVEL_SCALAR.format(key=re.escape(key)))
+    # Split by hand: as one regular expression (value, spaces, comment) a long line of spaces
+    # backtracks for minutes.
+    label = re.compile(re.escape(key) + r"\s*:")
     for line in text.splitlines():
-        match = pattern.match(line)
-        if match:
-            return match.group("value").strip().strip("'\"")
+        found = label.match(line)
+        if found is None:
+            continue
+        value = line[found.end() :].strip()
+        if value and value[0] not in "#{}":
+            return value.split("#", 1)[0].strip().strip("'\"")
     return None
 
 
@@ -78,21 +85,20 @@ def parse_cli_var(assignment: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def _coerce(raw: str, default: Any) -> Any:
+def _coerce(name: str, raw: str, default: Any) -> Any:
     """A --var value keeps the type of its default: strings stay strings, others parse as YAML."""
     if isinstance(default, str):
         return raw
     try:
-        return yaml.safe_load(raw) if raw != "" else ""
+        return load_bounded(raw) if raw != "" else ""
+    except YamlLimitError as error:
+        raise ConfigError(f"--var {name}: {error.message}", hint=error.hint) from None
     except yaml.YAMLError:
         return raw
 
 
 def load_var_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ConfigError(f"cannot read var file {path}: {error.strerror}") from None
+    text = read_text_file(path, "var file", limits.VAR_FILE_BYTES)
     document = parse_yaml(text, str(path))
     data = document.data or {}
     if not isinstance(data, dict):
@@ -127,5 +133,5 @@ def resolve_variables(
     for assignment in cli_vars:
         name, raw = parse_cli_var(assignment)
         check_declared(name, "--var")
-        values[name] = _coerce(raw, declared.get(name))
+        values[name] = _coerce(name, raw, declared.get(name))
     return values

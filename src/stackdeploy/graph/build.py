@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import networkx as nx
 
 from stackdeploy.errors import GraphError
@@ -68,11 +70,16 @@ def build_graph(stack: Stack) -> nx.DiGraph[str]:
 
 def _add_ordering_rules(graph: nx.DiGraph[str], stack: Stack) -> None:
     """Edges for create_after rules; skipped where they would contradict a reference."""
+    ids_by_type: dict[str, list[str]] = defaultdict(list)
+    for logical_id, resource in stack.resources.items():
+        ids_by_type[resource.type].append(logical_id)
     for logical_id, resource in sorted(stack.resources.items()):
         rtype = RESOURCE_TYPES[resource.type]
-        for other_id, other in sorted(stack.resources.items()):
-            wanted = other.type in rtype.create_after and other_id != logical_id
-            if wanted and not nx.has_path(graph, logical_id, other_id):
+        # Only resources of the types named by the rule, not every pair in the stack; in name
+        # order, as the edges added so far decide whether a later one would close a cycle.
+        others = sorted(other for name in rtype.create_after for other in ids_by_type[name])
+        for other_id in others:
+            if other_id != logical_id and not nx.has_path(graph, logical_id, other_id):
                 graph.add_edge(other_id, logical_id)
 
 

@@ -1,6 +1,6 @@
 """deploy apply: make AWS match the stack file (or run a saved plan)."""
 
-import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -20,18 +20,37 @@ from stackdeploy.cli.commands.common import (
 )
 from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
+from stackdeploy.config import limits
+from stackdeploy.errors import DeployError
+from stackdeploy.model.stack import Stack
+from stackdeploy.plan.types import Plan
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
+
+# A saved plan is JSON with sorted keys, so its format comes first: reading the first bytes
+# decides, and a stack file (of any size or nesting) is never parsed as JSON.
+_PLAN_START = re.compile(rb'\s*\{\s*"format"\s*:\s*"%s"' % re.escape(PLAN_FILE_FORMAT.encode()))
 
 
 def is_plan_file(path: Path) -> bool:
     try:
-        with path.open() as handle:
-            if handle.read(1) != "{":
-                return False
-        return bool(json.loads(path.read_text()).get("format") == PLAN_FILE_FORMAT)
-    except (OSError, ValueError):
+        with path.open("rb") as handle:
+            return _PLAN_START.match(handle.read(256)) is not None
+    except OSError:  # a folder or an unreadable file: loading it as a stack file says why
         return False
+
+
+def read_plan_file(path: Path) -> tuple[Stack, Plan]:
+    size = path.stat().st_size
+    if size > limits.PLAN_FILE_BYTES:
+        raise DeployError(
+            f"plan file {path} is {limits.describe_size(size)}; saved plans are limited to "
+            f"{limits.describe_size(limits.PLAN_FILE_BYTES)}"
+        )
+    try:
+        return load_saved_plan(path)
+    except RecursionError:
+        raise DeployError(f"plan file {path} nests too deeply to be a saved plan") from None
 
 
 @stack_command
@@ -59,7 +78,7 @@ def apply(
     progress = progress_console(options)
     with ProgressReporter(progress, debug=options.debug) as reporter:
         if is_plan_file(source):
-            stack, saved = load_saved_plan(source)
+            stack, saved = read_plan_file(source)
             ws = workspace(options, stack, reporter, parallelism)
             store = ws.store(stack)
             with store.lock("apply"):

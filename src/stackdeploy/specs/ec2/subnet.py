@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
@@ -33,7 +34,7 @@ class SubnetSpec(TaggedSpec):
 
 
 def _inside_vpc_and_disjoint(stack: Stack) -> Iterator[Issue]:
-    by_vpc: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_vpc: dict[str, list[tuple[str, IPv4Network]]] = defaultdict(list)
     for resource in stack.resources.values():
         if resource.type != TYPE_NAME:
             continue
@@ -50,18 +51,37 @@ def _inside_vpc_and_disjoint(stack: Stack) -> Iterator[Issue]:
                 f"subnet {network} is not inside its VPC's CIDR {vpc_network}",
                 hint=f"pick a block within {vpc_network}",
             )
-        by_vpc[str(props["vpc_id"])].append((resource.logical_id, str(network)))
+        by_vpc[str(props["vpc_id"])].append((resource.logical_id, network))
     for subnets in by_vpc.values():
-        for index, (logical_id, cidr) in enumerate(subnets):
-            for other_id, other_cidr in subnets[:index]:
-                if network_of(cidr).overlaps(network_of(other_cidr)):  # type: ignore[union-attr,arg-type]
-                    yield Issue(
-                        logical_id,
-                        ("cidr_block",),
-                        f"subnet {cidr} overlaps subnet '{other_id}' ({other_cidr}) "
-                        "in the same VPC",
-                        hint="subnets of one VPC must not share addresses",
-                    )
+        for later, earlier in overlapping_pairs([network for _, network in subnets]):
+            (logical_id, network), (other_id, other) = subnets[later], subnets[earlier]
+            yield Issue(
+                logical_id,
+                ("cidr_block",),
+                f"subnet {network} overlaps subnet '{other_id}' ({other}) in the same VPC",
+                hint="subnets of one VPC must not share addresses",
+            )
+
+
+def overlapping_pairs(networks: list[IPv4Network]) -> list[tuple[int, int]]:
+    """(later, earlier) list positions of every two overlapping networks, in list order.
+
+    Two CIDR blocks are either disjoint or one holds the other. So in address order (the
+    bigger block first when two start together) the blocks that hold a block are exactly the
+    ones still open where it starts: one sort and one pass, not a comparison of every pair.
+    """
+    order = sorted(
+        range(len(networks)), key=lambda i: (networks[i].network_address, networks[i].prefixlen)
+    )
+    holding: list[int] = []  # nested blocks, outermost first
+    pairs: list[tuple[int, int]] = []
+    for position in order:
+        start = networks[position].network_address
+        while holding and networks[holding[-1]].broadcast_address < start:
+            holding.pop()
+        pairs.extend((max(position, other), min(position, other)) for other in holding)
+        holding.append(position)
+    return sorted(pairs)
 
 
 def _zone_in_region(stack: Stack) -> Iterator[Issue]:

@@ -101,7 +101,8 @@ UNMANAGED_TARGETS = ContractCase(
         **props,
         "health_check": {"protocol": "HTTP", "port": 8080, "path": "/ping"},
     },
-    replacing_change=lambda p, props: {**props, "vpc_id": p.second_vpc_id()},
+    # A fixed name must change with it: the new group is created before the old one goes.
+    replacing_change=lambda p, props: {**props, "vpc_id": p.second_vpc_id(), "name": "ip-2"},
 )
 
 LISTENER = ContractCase(

@@ -240,11 +240,14 @@ class ContractRun:
         return canonical_properties(self.rtype, raw, STACK, self.logical_id, {"suite": "contract"})
 
     def stack_with(self, raw: dict[str, Any]) -> Stack:
+        name_property = self.rtype.name_property
         resource = Resource(
             logical_id=self.logical_id,
             type=self.case.type_name,
             region=REGION,
             properties=self.canonical(raw),
+            # As the loader marks it: a name left out is generated (and may alternate).
+            generated_name=name_property is not None and raw.get(name_property) is None,
         )
         return Stack(name=STACK, region=REGION, resources={self.logical_id: resource})
 

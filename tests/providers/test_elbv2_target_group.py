@@ -123,7 +123,9 @@ def test_delete_of_a_group_still_in_use_is_explained(run: ContractRun) -> None:
     assert "listener" in (raised.value.hint or "")
 
 
-def test_a_replacement_is_created_first_and_needs_a_new_name(run: ContractRun) -> None:
+def test_a_replacement_is_created_first_under_the_other_form_of_its_name(
+    run: ContractRun,
+) -> None:
     ctx, created = _create(run)
     change = make_plan(run.stack_with(_raw(run, port=8080)), run.live_state(created)).change(
         "subject"
@@ -132,10 +134,10 @@ def test_a_replacement_is_created_first_and_needs_a_new_name(run: ContractRun) -
     assert change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE
     port = next(c for c in change.changes if c.path == "port")
     assert port.forces_replacement
-    assert "must change in the same edit" in (port.note or "")
-    # Same name: AWS refuses the new group while the old one exists.
+    old_name = created.properties["name"]
+    assert (change.after or {})["name"] == f"{old_name}-2"
+    # The old name is taken while the old group exists: AWS refuses a second group under it.
     with pytest.raises(ProviderError) as raised:
-        run.provider.create(ctx, change.after or {})
+        run.provider.create(ctx, {**(change.after or {}), "name": old_name})
     assert raised.value.code == "DuplicateTargetGroupName"
-    renamed = run.canonical(_raw(run, port=8080, name="contract-subject-8080"))
-    assert run.provider.create(ctx, renamed).properties["port"] == 8080
+    assert run.provider.create(ctx, change.after or {}).properties["port"] == 8080

@@ -229,3 +229,15 @@ def test_adopt_takes_over_what_a_lost_pre_lineage_state_left(
     assert len(owned_resources(aws, "trust")["vpc"]) == 1
     assert cli("destroy", str(path), "--auto-approve").code == 0
     assert owned_resources(aws, "trust") == {}
+
+
+def test_a_destroy_leaves_no_record_of_what_was_deleted_by_hand(
+    cli: Cli, stack: str, workdir: Path, aws: str
+) -> None:
+    record = json.loads(state_file(workdir).read_text())
+    client(aws, "ec2").delete_subnet(SubnetId=record["resources"]["subnet"]["physical_id"])
+    assert cli("destroy", stack, "--auto-approve").code == 0
+    after = json.loads(state_file(workdir).read_text())
+    assert after["resources"] == {}
+    assert after["intents"] == {}
+    assert owned_resources(aws, "trust") == {}

@@ -233,9 +233,21 @@ def apply_planned(
         cancel=cancel,
         recheck_before_create=not workspace.shared_lock,
     )
-    if run.plan.destroy and result.ok and not writer.record.resources:
-        writer.set_outputs({})
+    if run.plan.destroy and result.ok:
+        _forget_what_is_gone(writer, run)
+        if not writer.record.resources:
+            writer.set_outputs({})
     return result
+
+
+def _forget_what_is_gone(writer: StateWriter, run: PlannedRun) -> None:
+    """After a destroy, records of resources no read found (deleted by hand, or long gone)
+    go too: what stays recorded is only what the destroy left alone, so a record that
+    outlives a destroy always names something that still exists."""
+    found = {f.physical_id for f in [*run.live.resources.values(), *run.live.duplicates]}
+    for address, record in sorted(writer.record.resources.items()):
+        if record.physical_id not in found:
+            writer.forget(address, record.physical_id)
 
 
 def save_plan(run: PlannedRun, path: Path, targets: Collection[str]) -> None:

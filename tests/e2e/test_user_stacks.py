@@ -3,8 +3,11 @@ on moto behind the strictness layer, checked with plain boto3."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from tests.e2e.conftest import Cli
@@ -12,6 +15,13 @@ from tests.e2e.leftovers import owned_resources
 from tests.strict.core import StrictAws
 
 pytestmark = pytest.mark.e2e
+
+
+OWNED = [{"Name": "tag:stackdeploy:stack", "Values": ["inuse"]}]
+
+
+def owned_groups(ec2: Any) -> list[dict[str, Any]]:
+    return list(ec2.describe_security_groups(Filters=OWNED)["SecurityGroups"])
 
 
 def write(workdir: Path, text: str, name: str = "stack.yaml") -> str:
@@ -185,3 +195,151 @@ def test_a_key_path_that_cannot_be_written_is_found_at_plan_time(
     assert cli("apply", stack, "--auto-approve").code == 1
     assert strict_aws.calls["ec2.CreateKeyPair"] == 0
     assert owned_resources(aws, "keys") == {}
+
+
+GROUP_IN_USE = """\
+stack: inuse
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  subnet:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24}
+  web_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      description: web servers
+      ingress: [{protocol: tcp, port: 80, cidr_blocks: [0.0.0.0/0]}]
+  db_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      description: database
+      ingress: [{protocol: tcp, port: 3306, security_group_ids: ["${web_sg.id}"]}]
+  web:
+    type: aws.ec2.instance
+    properties:
+      image_id: ami-12c6146b
+      instance_type: t3.micro
+      subnet_id: ${subnet.id}
+      security_group_ids: ["${web_sg.id}"]
+"""
+
+
+def test_replacing_a_group_in_use_moves_its_users_first(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 1: a new description replaces the group; the instance and the other group's rule
+    move to the new group in place, and only then is the old one deleted."""
+    stack = write(workdir, GROUP_IN_USE)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=aws)
+    [old] = [g["GroupId"] for g in owned_groups(ec2) if g["Description"] == "web servers"]
+    write(workdir, GROUP_IN_USE.replace("description: web servers", "description: web tier"))
+    planned = cli("plan", stack)
+    assert (
+        "the new one is created before the old one is destroyed; db_sg, web switch to the new "
+        "one in place first"
+    ) in planned.stdout
+    assert cli("plan", stack, "--json").actions() == {
+        "web_sg": "replace",
+        "db_sg": "update",
+        "web": "update",
+    }
+    started = time.monotonic()
+    applied = cli("apply", stack, "--auto-approve")
+    assert applied.code == 0, applied.stderr
+    assert time.monotonic() - started < 60
+    [new] = [g["GroupId"] for g in owned_groups(ec2) if g["Description"] == "web tier"]
+    assert old not in {g["GroupId"] for g in owned_groups(ec2)}
+    [instance] = [
+        i for r in ec2.describe_instances(Filters=OWNED)["Reservations"] for i in r["Instances"]
+    ]
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [new]
+    [db] = [g for g in owned_groups(ec2) if g["Description"] == "database"]
+    assert [p["GroupId"] for rule in db["IpPermissions"] for p in rule["UserIdGroupPairs"]] == [new]
+    assert strict_aws.count("DependencyViolation", "ec2.DeleteSecurityGroup") == 0
+    assert cli("plan", stack, "--detailed-exitcode").code == 0
+    assert cli("destroy", stack, "--auto-approve").code == 0
+
+
+def test_a_group_in_use_by_something_nothing_moves_stops_the_plan(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 1: where a move is impossible, the plan fails at once, not after 600 s."""
+    stack = write(workdir, GROUP_IN_USE)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=aws)
+    [old] = [g["GroupId"] for g in owned_groups(ec2) if g["Description"] == "web servers"]
+    [subnet] = ec2.describe_subnets(Filters=OWNED)["Subnets"]
+    stray = ec2.create_network_interface(
+        SubnetId=subnet["SubnetId"], Groups=[old], Description="made by hand"
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    write(workdir, GROUP_IN_USE.replace("description: web servers", "description: web tier"))
+    refused = cli("apply", stack, "--auto-approve")
+    assert refused.code == 1
+    assert f"network interface {stray} (made by hand) uses it" in refused.stderr
+    assert "nothing in this stack moves it" in refused.stderr
+    assert len(owned_groups(ec2)) == 2  # no new group was made
+    ec2.delete_network_interface(NetworkInterfaceId=stray)
+    assert cli("apply", stack, "--auto-approve").code == 0
+
+
+GROUP_OF_LAUNCHED = """\
+stack: inuse
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  subnet:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24, availability_zone: us-west-2a}
+  web_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      description: web servers
+      ingress: [{protocol: tcp, port: 80, cidr_blocks: [0.0.0.0/0]}]
+  template:
+    type: aws.ec2.launch_template
+    properties:
+      image_id: ami-12c6146b
+      instance_type: t3.micro
+      security_group_ids: ["${web_sg.id}"]
+  web:
+    type: aws.autoscaling.group
+    properties:
+      launch_template_id: ${template.id}
+      subnet_ids: ["${subnet.id}"]
+      min_size: 2
+      max_size: 2
+      desired_capacity: 2
+"""
+
+
+def test_instances_an_auto_scaling_group_launched_move_with_the_replacement(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 1: the template gets a new version, but running instances keep the group they
+    were launched with: the replacement moves them, and says so in the plan."""
+    stack = write(workdir, GROUP_OF_LAUNCHED)
+    assert cli("apply", stack, "--auto-approve").code == 0
+    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=aws)
+    write(workdir, GROUP_OF_LAUNCHED.replace("description: web servers", "description: web"))
+    planned = cli("plan", stack)
+    assert "2 instance(s) launched for this stack" in planned.stdout
+    applied = cli("apply", stack, "--auto-approve")
+    assert applied.code == 0, applied.stderr
+    [new] = [g["GroupId"] for g in owned_groups(ec2)]
+    instances = [
+        i for r in ec2.describe_instances(Filters=OWNED)["Reservations"] for i in r["Instances"]
+    ]
+    running = [i for i in instances if i["State"]["Name"] != "terminated"]
+    assert len(running) == 2
+    assert {g["GroupId"] for i in running for g in i["SecurityGroups"]} == {new}
+    assert strict_aws.count("DependencyViolation", "ec2.DeleteSecurityGroup") == 0
+    assert cli("destroy", stack, "--auto-approve").code == 0

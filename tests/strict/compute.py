@@ -18,6 +18,9 @@ Refusals moto does not make:
   default PROFILE_REFUSALS; set the attribute on the StrictAws to change it: IAM is
   eventually consistent) or one that does not exist (moto answers NoSuchEntity);
 - RunInstances with more than 16 KB of user data.
+
+State moto gets wrong: after ModifyInstanceAttribute with Groups, AWS moves the primary
+interface to exactly those groups; moto's interface keeps the old ones as well.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ class Instances:
         on("ec2", "DetachInternetGateway", self.detach_internet_gateway)
         strict.after("iam", "CreateInstanceProfile", self.profile_created)
         strict.after("ec2", "RunInstances", self.launched)
+        strict.after("ec2", "ModifyInstanceAttribute", self.groups_modified)
         strict.after("ec2", "StartInstances", self.started)
         strict.after("ec2", "StopInstances", self.stopped)
         strict.after("ec2", "TerminateInstances", self.terminated)
@@ -223,6 +227,22 @@ class Instances:
     def _booting(self, instance_id: str) -> None:
         self.clock.start(instance_id, "pending", self._strict.pending_polls)
         self.checks.start(instance_id, "initializing", self._strict.pending_polls)
+
+    def groups_modified(self, call: Call, parsed: dict[str, Any]) -> None:
+        """AWS moves the instance's primary interface to the new groups; moto keeps the old
+        ones on the interface too (its group set is the union of the interface's groups and
+        the instance's), so a group left would still look in use. Set the interface's groups
+        to the new ones, as AWS holds them."""
+        groups = call.params.get("Groups")
+        if not groups:
+            return
+        ec2 = self._strict.plain("ec2", call.region)
+        found = look.instances(ec2, look.by("instance-id", str(call.params["InstanceId"])))
+        for interface in found[0].get("NetworkInterfaces", []) if found else []:
+            if interface.get("Attachment", {}).get("DeviceIndex") == 0:
+                ec2.modify_network_interface_attribute(
+                    NetworkInterfaceId=interface["NetworkInterfaceId"], Groups=groups
+                )
 
     def launched(self, call: Call, parsed: dict[str, Any]) -> None:
         for instance in parsed.get("Instances") or []:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
+from stackdeploy.apply.group_users import check_group_users
 from stackdeploy.apply.key_files import check_private_key_files
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
@@ -181,6 +182,8 @@ def plan_stack(
         custody=custody,
     )
     check_private_key_files(plan, stack, live)
+    if not destroy:
+        plan = check_group_users(plan, stack, live, workspace.clients)
     return PlannedRun(stack, plan, live, store, record)
 
 

@@ -37,6 +37,7 @@ from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.steps import Step, StepKind, build_steps, critical_path_priority
 from stackdeploy.plan.types import Action, Plan, ResourceChange
 from stackdeploy.providers.base import Provider, ResourceContext
+from stackdeploy.specs.base import ReplaceStrategy
 from stackdeploy.specs.iam.policy import canonical_policies
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
@@ -159,8 +160,13 @@ class _Executor:
         if step.kind is StepKind.DELETE:
             found = self.found[step.address]
             provider = self.providers[found.type]
+            successor = None
+            if step.replacing and change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE:
+                with self._lock:
+                    successor = self.attributes.get(step.address, {}).get("id")
             # The old resource is deleted where it is, even when the stack moved it elsewhere.
-            provider.delete(dataclasses.replace(ctx, region=found.region), found)
+            where = dataclasses.replace(ctx, region=found.region, successor_id=successor)
+            provider.delete(where, found)
             self.state.forget(change.logical_id, found.physical_id)
             return found.physical_id
         props = self.resolve(step.address)

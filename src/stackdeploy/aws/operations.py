@@ -77,6 +77,7 @@ _EC2: dict[str, Declared] = {
         DescribeImages
         DescribeInstanceAttribute DescribeInstanceStatus DescribeInstances
         DescribeInternetGateways DescribeKeyPairs DescribeLaunchTemplateVersions
+        DescribeNetworkInterfaces
         DescribeLaunchTemplates DescribeNatGateways DescribeRouteTables DescribeSecurityGroups
         DescribeSubnets DescribeTags DescribeVolumes DescribeVpcAttribute DescribeVpcs"""
     ),

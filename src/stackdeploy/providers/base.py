@@ -49,6 +49,9 @@ class ResourceContext:
     # The stack's lineage (state record), tagged on every resource it creates; None only
     # outside an apply (reads, tests of a single call).
     lineage: str | None = None
+    # For the delete of a resource replaced create-before-destroy: the new one's physical id,
+    # to which what still uses the old one may be moved (a security group's instances).
+    successor_id: str | None = None
 
     @property
     def address(self) -> str:

@@ -55,7 +55,7 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     ]
     yield []
     for change in actionable:
-        yield from _change_lines(change, plan.region)
+        yield from _change_lines(change, plan.region, _switching(plan, change))
         yield []
     for warning in plan.warnings:
         yield [("Warning: ", "bold yellow"), (warning, "yellow")]
@@ -96,7 +96,20 @@ def summary_line(plan: Plan) -> Line:
     return [(text, "bold")]
 
 
-def _change_lines(change: ResourceChange, stack_region: str) -> Iterator[Line]:
+def _switching(plan: Plan, replaced: ResourceChange) -> list[str]:
+    """What updates in place to use a replacement created before the old one goes."""
+    if replaced.replace_strategy is not ReplaceStrategy.CREATE_THEN_DELETE:
+        return []
+    return [
+        change.address
+        for change in plan.changes
+        if replaced.address in change.depends_on and change.action is Action.UPDATE
+    ]
+
+
+def _change_lines(
+    change: ResourceChange, stack_region: str, switching: list[str]
+) -> Iterator[Line]:
     mark, style = symbol(change)
     # The region is named only where it is not the stack's, as in a multi-region stack.
     where = f", {change.region}" if change.region != stack_region else ""
@@ -128,6 +141,8 @@ def _change_lines(change: ResourceChange, stack_region: str) -> Iterator[Line]:
             if change.replace_strategy is ReplaceStrategy.CREATE_THEN_DELETE
             else "the old one is destroyed before the new one is created"
         )
+        if switching:
+            order += f"; {', '.join(switching)} switch to the new one in place first"
         yield [("      # ", "dim"), (order, "dim")]
 
 

@@ -17,6 +17,7 @@ from stackdeploy.providers.ec2.base import Ec2Provider
 from stackdeploy.providers.ec2.common import (
     ec2_arn,
 )
+from stackdeploy.providers.ec2.group_moves import move_stack_instances
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.providers.ec2.sg_rules import (
     DEFAULT_EGRESS,
@@ -184,6 +185,8 @@ class SecurityGroupProvider(Ec2Provider):
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         ec2 = self.clients.client("ec2", ctx.region)
+        if ctx.successor_id:
+            move_stack_instances(ec2, ctx.stack, live.physical_id, ctx.successor_id)
         # AWS refuses while network interfaces use the group (they drain for a while after
         # their instance or load balancer is gone) or other groups' rules reference it.
         self.delete_retrying(

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import (
     Issue,
+    ReplaceStrategy,
     ResourceType,
     Spec,
     TaggedSpec,
@@ -252,4 +253,7 @@ SECURITY_GROUP = ResourceType(
     checks=(_peers_are_groups,),
     canonicalize=canonical_rules,
     name_property="name",
+    # AWS refuses to delete a group that instances, interfaces or other groups' rules still
+    # use: the new group is made first, they move to it in place, then the old one goes.
+    replace_strategy=ReplaceStrategy.CREATE_THEN_DELETE,
 )

@@ -203,7 +203,40 @@ def _dict_delta(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Line]
         elif key not in before:
             yield [(f"          + {key}: {show(after[key])}", "green")]
         elif stable_text(before[key]) != stable_text(after[key]):
-            yield [(f"          ~ {key}: {show(before[key])} → {show(after[key])}", "yellow")]
+            old, new = _by_id(before[key]), _by_id(after[key])
+            if old is None or new is None:
+                yield [(f"          ~ {key}: {show(before[key])} → {show(after[key])}", "yellow")]
+                continue
+            # Rules with ids (replication rules): only what changed in each, not the whole list.
+            yield [(f"          ~ {key}:", "yellow")]
+            yield from _rules_delta(old, new)
+
+
+def _by_id(value: Any) -> dict[str, dict[str, Any]] | None:
+    """A list of mappings keyed by their unique `id`, or None when it is not one."""
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in value):
+        return None
+    keyed = {item["id"]: item for item in value}
+    return keyed if len(keyed) == len(value) else None
+
+
+def _rules_delta(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> Iterator[Line]:
+    for rule_id in [*after, *(i for i in before if i not in after)]:
+        if rule_id not in after:
+            yield [(f"              - {show(rule_id)}: {show(before[rule_id])}", "red")]
+        elif rule_id not in before:
+            yield [(f"              + {show(rule_id)}: {show(after[rule_id])}", "green")]
+        elif stable_text(before[rule_id]) != stable_text(after[rule_id]):
+            yield [(f"              ~ {show(rule_id)}:", "yellow")]
+            old, new = before[rule_id], after[rule_id]
+            for field in [*new, *(f for f in old if f not in new)]:
+                if stable_text(old.get(field)) != stable_text(new.get(field)):
+                    text = f"{show(old.get(field))} → {show(new.get(field))}"
+                    yield [(f"                  ~ {field}: {text}", "yellow")]
 
 
 def to_text(line: Line) -> Text:

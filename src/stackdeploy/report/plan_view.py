@@ -45,6 +45,7 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
             yield [("Nothing to destroy: ", "bold green"), ("the stack owns nothing in AWS.", "")]
         else:
             yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
+        yield from warning_lines(plan)
         yield from left_alone_lines(plan)
         return
     intro = "destroy these resources of" if plan.destroy else "make these changes to"
@@ -57,10 +58,14 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     for change in actionable:
         yield from _change_lines(change, plan.region)
         yield []
-    for warning in plan.warnings:
-        yield [("Warning: ", "bold yellow"), (warning, "yellow")]
+    yield from warning_lines(plan)
     yield from left_alone_lines(plan)
     yield summary_line(plan)
+
+
+def warning_lines(plan: Plan) -> Iterator[Line]:
+    for warning in plan.warnings:
+        yield [("Warning: ", "bold yellow"), (warning, "yellow")]
 
 
 def left_alone_lines(plan: Plan) -> Iterator[Line]:

@@ -7,7 +7,8 @@ s3.amazonaws.com). Replication copies only objects written after it is set up.
 Objects encrypted with a KMS key (SSE-KMS, DSSE-KMS) are skipped unless a rule selects them
 (SourceSelectionCriteria.SseKmsEncryptedObjects) and names the key, in the destination's
 region, that encrypts the replicas (Destination.EncryptionConfiguration.ReplicaKmsKeyID).
-S3 accepts a rule missing either, and then replicates none of those objects.
+S3 accepts a rule missing either and replicates none of those objects, so the stack checks
+(kms_replication.py) refuse that for a KMS-encrypted bucket.
 
 The configuration is sent in its current form (a Filter, a Priority and
 DeleteMarkerReplication on every rule), which is also how S3 reads it back.

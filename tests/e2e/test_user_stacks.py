@@ -13,8 +13,12 @@ import pytest
 from tests.e2e.conftest import Cli
 from tests.e2e.leftovers import owned_resources
 from tests.strict.core import StrictAws
+from tests.strict.s3_replication import stored_rules
 
 pytestmark = pytest.mark.e2e
+
+ACCOUNT = "123456789012"  # moto's
+WEST, EAST = "us-west-2", "us-east-2"
 
 
 OWNED = [{"Name": "tag:stackdeploy:stack", "Values": ["inuse"]}]
@@ -343,3 +347,120 @@ def test_instances_an_auto_scaling_group_launched_move_with_the_replacement(
     assert {g["GroupId"] for i in running for g in i["SecurityGroups"]} == {new}
     assert strict_aws.count("DependencyViolation", "ec2.DeleteSecurityGroup") == 0
     assert cli("destroy", stack, "--auto-approve").code == 0
+
+
+KMS_REPLICATION = """\
+stack: crr
+region: us-west-2
+resources:
+  source_key:
+    type: aws.kms.key
+    properties: {description: Encrypts the source bucket}
+  replica_key:
+    type: aws.kms.key
+    region: us-east-2
+    properties: {description: Encrypts the replicas}
+  replication_role:
+    type: aws.iam.role
+    properties:
+      assume_role_policy:
+        Statement:
+          - {Effect: Allow, Principal: {Service: s3.amazonaws.com}, Action: sts:AssumeRole}
+      inline_policies:
+        replicate:
+          Statement:
+            - {Effect: Allow, Action: [s3:GetReplicationConfiguration, s3:ListBucket],
+               Resource: "${source.arn}"}
+            - Effect: Allow
+              Action: [s3:GetObjectVersionForReplication, s3:GetObjectVersionAcl,
+                       s3:GetObjectVersionTagging]
+              Resource: "${source.arn}/*"
+            - Effect: Allow
+              Action: [s3:ReplicateObject, s3:ReplicateDelete, s3:ReplicateTags]
+              Resource: "${replica.arn}/*"
+            - Effect: Allow
+              Action: kms:Decrypt
+              Resource: "${source_key.arn}"
+              Condition: {StringLike: {"kms:ViaService": s3.us-west-2.amazonaws.com}}
+            - Effect: Allow
+              Action: kms:Encrypt
+              Resource: "${replica_key.arn}"
+              Condition: {StringLike: {"kms:ViaService": s3.us-east-2.amazonaws.com}}
+  replica:
+    type: aws.s3.bucket
+    region: us-east-2
+    properties:
+      name: crr-replica-${aws:account_id}
+      versioning: Enabled
+      encryption: {algorithm: "aws:kms", kms_key_id: "${replica_key.arn}"}
+      force_destroy: true
+  source:
+    type: aws.s3.bucket
+    properties:
+      name: crr-source-${aws:account_id}
+      versioning: Enabled
+      encryption: {algorithm: "aws:kms", kms_key_id: "${source_key.arn}", bucket_key: true}
+      force_destroy: true
+      replication:
+        role: ${replication_role.arn}
+        rules:
+          - id: encrypted-objects
+            destination: ${replica.arn}
+            sse_kms_encrypted_objects: true
+            replica_kms_key_id: ${replica_key.arn}
+"""
+
+
+def test_a_kms_encrypted_bucket_replicates_with_a_key_of_the_other_region(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 8: the rule selects the KMS-encrypted objects and names the replica key, in the
+    destination's region; apply, a plan with nothing to do, and a destroy that leaves nothing.
+    Without the selection, validate refuses it at the rule."""
+    source, replica = f"crr-source-{ACCOUNT}", f"crr-replica-{ACCOUNT}"
+    stack = write(workdir, KMS_REPLICATION)
+    validated = cli("validate", stack, target=False)
+    assert validated.code == 0 and "Warning" not in validated.stderr
+    applied = cli("apply", stack, "--auto-approve")
+    assert applied.code == 0, applied.stderr
+
+    west, east = (boto3.client("s3", region_name=r, endpoint_url=aws) for r in (WEST, EAST))
+    keys = {
+        region: boto3.client("kms", region_name=region, endpoint_url=aws).list_keys()["Keys"]
+        for region in (WEST, EAST)
+    }
+    [source_key], [replica_key] = keys[WEST], keys[EAST]
+    held = west.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
+    assert held["Role"] == f"arn:aws:iam::{ACCOUNT}:role/crr-replication-role"
+    [rule] = held["Rules"]
+    assert (rule["ID"], rule["Status"]) == ("encrypted-objects", "Enabled")
+    assert rule["Destination"] == {
+        "Bucket": f"arn:aws:s3:::{replica}",
+        "EncryptionConfiguration": {"ReplicaKmsKeyID": replica_key["KeyArn"]},
+    }
+    # moto's GetBucketReplication leaves the selection out; it holds what it was sent.
+    [stored] = stored_rules(source)
+    assert stored["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    encryption = west.get_bucket_encryption(Bucket=source)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": source_key["KeyArn"],
+    }
+    assert east.get_bucket_location(Bucket=replica)["LocationConstraint"] == EAST
+
+    again = cli("plan", stack, "--detailed-exitcode")
+    assert again.code == 0, again.stdout
+    destroyed = cli("destroy", stack, "--auto-approve")
+    assert destroyed.code == 0, destroyed.stderr
+    assert owned_resources(aws, "crr") == {}
+    assert owned_resources(aws, "crr", EAST) == {}
+    assert not [b for b in west.list_buckets()["Buckets"] if b["Name"].startswith("crr-")]
+
+    unselected = KMS_REPLICATION.replace("            sse_kms_encrypted_objects: true\n", "")
+    refused = cli("validate", write(workdir, unselected), target=False)
+    assert refused.code == 1
+    assert "replication rule 'encrypted-objects': bucket 'source' encrypts its objects" in (
+        refused.stderr
+    )
+    assert f"{stack}:54 (resources.source.properties.replication.rules)" in refused.stderr
+    assert "add sse_kms_encrypted_objects: true to the rule" in refused.stderr

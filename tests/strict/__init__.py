@@ -30,7 +30,8 @@ Modules:
     elb.py, elbv2.py     load balancers: provisioning, held subnets/groups, interface release
     iam.py               IAM names, trust policies, propagation to instance profiles
     rds.py, rds_groups.py  RDS: creating/backing-up/modifying/deleting, groups in use, replicas
-    s3.py                S3: names, regions, defaults, versioning and replication rules
+    s3.py                S3: names, regions, defaults, versioning, policies, lifecycle
+    s3_replication.py    S3 replication: destinations, KMS selection, rules read back whole
     dynamodb.py          DynamoDB: CREATING/UPDATING tables and indexes, one index at a time
     kms.py               KMS: deletion windows, pending deletion, disabled keys, propagation
     families.py          DEFAULT_FAMILIES: what StrictAws installs unless told otherwise

@@ -1,10 +1,10 @@
 """S3 buckets as AWS runs them, where moto is lenient.
 
 moto already answers as AWS does, so none of this is repeated here: DeleteBucket of a bucket
-holding objects, object versions or delete markers (BucketNotEmpty, 409); a replication
-configuration on a bucket without versioning Enabled (InvalidRequest); CreateBucket with a
+holding objects, object versions or delete markers (BucketNotEmpty, 409); CreateBucket with a
 LocationConstraint other than the endpoint's region (IllegalLocationConstraintException), or
 of a name the account already holds outside us-east-1 (BucketAlreadyOwnedByYou).
+Replication configurations have their own module, s3_replication.py.
 
 What moto lets through or gets wrong, answered with AWS's codes and messages:
 - CreateBucket with a name S3's rules reject (uppercase, an IP address, a dot or hyphen at
@@ -17,8 +17,6 @@ What moto lets through or gets wrong, answered with AWS's codes and messages:
 - ListBuckets entries carry BucketRegion, as AWS's do when the request has a parameter;
 - PutBucketVersioning with a status other than Enabled or Suspended: MalformedXML; and a
   change of versioning while a replication configuration is present: InvalidBucketState;
-- PutBucketReplication to a destination that does not exist or has no versioning Enabled:
-  InvalidRequest (moto stores it);
 - PutBucketPolicy with text that is not JSON (MalformedPolicy; moto stores it and then fails
   every object call with a 500), or with a public policy while BlockPublicPolicy is on
   (AccessDenied);
@@ -39,6 +37,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tests.strict import s3_replication
 from tests.strict.core import AwsError, Call, StrictAws
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -54,6 +53,7 @@ _PUBLIC_BLOCKED = (
 
 def register(strict: StrictAws) -> None:
     Buckets(strict)
+    s3_replication.register(strict)
 
 
 def _valid_name(name: str) -> bool:
@@ -75,7 +75,6 @@ class Buckets:
         strict.after("s3", "CreateBucket", self.created)
         strict.after("s3", "ListBuckets", self.list_regions)
         strict.before("s3", "PutBucketVersioning", self.versioning)
-        strict.before("s3", "PutBucketReplication", self.replication)
         strict.before("s3", "PutBucketPolicy", self.policy)
         strict.before("s3", "PutBucketLifecycleConfiguration", self.lifecycle)
 
@@ -170,17 +169,6 @@ class Buckets:
             "configuration.",
             409,
         )
-
-    def replication(self, call: Call) -> None:
-        s3 = self._s3(call)
-        for rule in (call.params.get("ReplicationConfiguration") or {}).get("Rules", []):
-            arn = str((rule.get("Destination") or {}).get("Bucket", ""))
-            bucket = arn.split(":::", 1)[-1]
-            if not self._exists(call, bucket):
-                raise AwsError("InvalidRequest", "Destination bucket must exist.")
-            status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
-            if status != "Enabled":
-                raise AwsError("InvalidRequest", "Destination bucket must have versioning enabled.")
 
     def policy(self, call: Call) -> None:
         text = call.params.get("Policy")

@@ -243,3 +243,89 @@ def test_lifecycle_rules_s3_rejects(s3: Any) -> None:
     twice = rule("same", Expiration={"Days": 5})
     assert _error(lambda: put(twice, twice)) == ("InvalidArgument", 400)
     put(rule("ia", Transitions=[{"Days": 30, "StorageClass": "STANDARD_IA"}]))
+
+
+REPLICA_KEY = "arn:aws:kms:us-east-2:123456789012:key/9f8e7d6c-0000-1111-2222-333344445555"
+
+
+def _versioned_pair(s3: Any, east: Any) -> None:
+    _create(s3, "source-bucket")
+    _create(east, "replica-bucket")
+    for bucket in ("source-bucket", "replica-bucket"):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _kms_rule(selection: str | None, key: str | None, **rule: Any) -> dict[str, Any]:
+    configuration = _replicate_to("replica-bucket")
+    found = configuration["Rules"][0]
+    found.update(rule)
+    if selection is not None:
+        found["SourceSelectionCriteria"] = {"SseKmsEncryptedObjects": {"Status": selection}}
+    if key is not None:
+        found["Destination"]["EncryptionConfiguration"] = {"ReplicaKmsKeyID": key}
+    return configuration
+
+
+def test_kms_selection_and_the_replica_key_go_together(
+    s3: Any, east: Any, layer: StrictAws
+) -> None:
+    _versioned_pair(s3, east)
+
+    def put(configuration: dict[str, Any]) -> None:
+        s3.put_bucket_replication(Bucket="source-bucket", ReplicationConfiguration=configuration)
+
+    for selection in ("Enabled", "Disabled"):  # the element's presence is what counts
+        code, message, status = refusal(lambda s=selection: put(_kms_rule(s, None)))
+        assert (code, status) == ("InvalidRequest", 400)
+        assert message == (
+            "ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present."
+        )
+    code, message, _ = refusal(lambda: put(_kms_rule(None, REPLICA_KEY)))
+    assert (code, message) == (
+        "InvalidRequest",
+        "SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.",
+    )
+    assert layer.count("InvalidRequest", "s3.PutBucketReplication") == 3
+    put(_kms_rule("Enabled", REPLICA_KEY))
+    put(_kms_rule("Disabled", REPLICA_KEY))
+
+
+def test_rules_are_read_back_as_they_were_put(s3: Any, east: Any, layer: StrictAws) -> None:
+    _versioned_pair(s3, east)
+    put = _kms_rule(
+        "Enabled",
+        REPLICA_KEY,
+        Filter={"Prefix": "logs/"},
+        DeleteMarkerReplication={"Status": "Enabled"},
+    )
+    put["Rules"][0]["SourceSelectionCriteria"]["ReplicaModifications"] = {"Status": "Enabled"}
+    s3.put_bucket_replication(Bucket="source-bucket", ReplicationConfiguration=put)
+    [moto_rule] = layer.plain("s3", WEST).get_bucket_replication(Bucket="source-bucket")[
+        "ReplicationConfiguration"
+    ]["Rules"]
+    # moto rebuilds the rule: the selection is gone, the filter and markers are its defaults.
+    assert "SourceSelectionCriteria" not in moto_rule
+    assert (moto_rule["Filter"], moto_rule["DeleteMarkerReplication"]) == (
+        {"Prefix": ""},
+        {"Status": "Disabled"},
+    )
+    [rule] = s3.get_bucket_replication(Bucket="source-bucket")["ReplicationConfiguration"]["Rules"]
+    assert rule == put["Rules"][0]
+
+    # Rules written past the layer are answered as moto answers them.
+    other = _replicate_to("replica-bucket")
+    other["Rules"][0]["ID"] = "other"
+    layer.plain("s3", WEST).put_bucket_replication(
+        Bucket="source-bucket", ReplicationConfiguration=other
+    )
+    [rule] = s3.get_bucket_replication(Bucket="source-bucket")["ReplicationConfiguration"]["Rules"]
+    assert rule["ID"] == "other" and "SourceSelectionCriteria" not in rule
+
+    # A deleted configuration is forgotten: the same rules put by hand later are moto's.
+    s3.put_bucket_replication(Bucket="source-bucket", ReplicationConfiguration=put)
+    s3.delete_bucket_replication(Bucket="source-bucket")
+    layer.plain("s3", WEST).put_bucket_replication(
+        Bucket="source-bucket", ReplicationConfiguration=put
+    )
+    [rule] = s3.get_bucket_replication(Bucket="source-bucket")["ReplicationConfiguration"]["Rules"]
+    assert "SourceSelectionCriteria" not in rule

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from dataclasses import replace
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -10,7 +12,10 @@ import pytest
 
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.errors import ConfigError, ConfigErrors
+from stackdeploy.model.stack import Stack
+from stackdeploy.specs.base import Issue
 from stackdeploy.specs.ec2.subnet import overlapping_pairs
+from stackdeploy.specs.registry import RESOURCE_TYPES
 
 BASE = """\
 stack: demo
@@ -208,3 +213,20 @@ def test_overlapping_pairs_are_every_overlapping_pair_in_list_order() -> None:
             if networks[later].overlaps(networks[earlier])
         ]
         assert overlapping_pairs(networks) == expected
+
+
+def test_a_check_may_warn_at_the_field_without_stopping_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warning (what the file alone cannot settle) names its file, line and field."""
+
+    def wide_vpc(stack: Stack) -> Iterator[Issue]:
+        yield Issue("vpc", ("cidr_block",), "a /16 is wide", hint="narrow it", warning=True)
+
+    vpc_type = RESOURCE_TYPES["aws.ec2.vpc"]
+    monkeypatch.setitem(RESOURCE_TYPES, "aws.ec2.vpc", replace(vpc_type, checks=(wide_vpc,)))
+    path = write(tmp_path, BASE)
+    stack = load_stack(path)
+    assert stack.warnings == (
+        f"{path}:11 (resources.vpc.properties.cidr_block): a /16 is wide (hint: narrow it)",
+    )

@@ -10,7 +10,7 @@ from rich.console import Console
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.model.live import LiveState
 from stackdeploy.plan.planner import make_plan
-from stackdeploy.plan.types import Action, Plan
+from stackdeploy.plan.types import Action, Plan, PropertyChange
 from stackdeploy.report.markdown import plan_markdown
 from stackdeploy.report.plan_view import plain_plan, print_plan
 
@@ -63,3 +63,29 @@ def test_a_replacement_warning_is_printed_in_red(tmp_path: Path) -> None:
     styled = console.export_text(styles=True)
     warning = next(line for line in styled.splitlines() if "WARNING" in line)
     assert "\x1b[1;31m" in warning  # bold red
+
+
+def test_rules_with_ids_show_only_what_changed_in_each(tmp_path: Path) -> None:
+    """A replication rule's new replica key is one line, not the whole rule list twice."""
+    plan = _plan(tmp_path)
+    east = next(change for change in plan.changes if change.address == "east")
+    kept = {"id": "kept", "priority": 3, "prefix": "", "replica_kms_key_id": "arn:old"}
+    gone = {"id": "gone", "priority": 2, "prefix": "tmp/"}
+    before = {"role": "arn:role", "rules": [kept, gone]}
+    edited = {**kept, "replica_kms_key_id": "arn:new", "replica_modifications": True}
+    after = {"role": "arn:role", "rules": [edited, {"id": "new", "priority": 1, "prefix": "x/"}]}
+    updated = dataclasses.replace(
+        east,
+        action=Action.UPDATE,
+        changes=(PropertyChange("replication", before, after),),
+    )
+    lines = plain_plan(dataclasses.replace(plan, changes=(updated,))).splitlines()
+    start = lines.index("      ~ replication:")
+    assert lines[start + 1 : start + 7] == [
+        "          ~ rules:",
+        '              ~ "kept":',
+        '                  ~ replica_kms_key_id: "arn:old" → "arn:new"',
+        "                  ~ replica_modifications: null → true",
+        '              + "new": {id: "new", priority: 1, prefix: "x/"}',
+        '              - "gone": {id: "gone", priority: 2, prefix: "tmp/"}',
+    ]

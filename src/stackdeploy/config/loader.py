@@ -185,11 +185,12 @@ def build_stack(
             build_graph(stack)
         except DeployError as error:
             collector.errors.append(error)  # type: ignore[arg-type]
+    warnings: list[str] = []
     if not collector.errors:
-        _run_type_checks(stack, collector)
+        warnings = _run_type_checks(stack, collector)
     if collector.errors:
         raise ConfigErrors(collector.errors)
-    return stack
+    return stack.model_copy(update={"warnings": tuple(warnings)}) if warnings else stack
 
 
 def _resources(
@@ -371,15 +372,19 @@ def _close(name: str, known: set[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _run_type_checks(stack: Stack, collector: _Collector) -> None:
+def _run_type_checks(stack: Stack, collector: _Collector) -> list[str]:
+    """Errors go to the collector; warnings are returned as text naming their field."""
+    warnings = []
     used = sorted({resource.type for resource in stack.resources.values()})
     for type_name in used:
         for check in RESOURCE_TYPES[type_name].checks:
             for issue in check(stack):
+                location = stack.property_location(issue.logical_id, issue.path)
+                if issue.warning:
+                    hint = f" (hint: {issue.hint})" if issue.hint else ""
+                    warnings.append(f"{location}: {issue.message}{hint}")
+                    continue
                 collector.errors.append(
-                    ConfigError(
-                        issue.message,
-                        location=stack.property_location(issue.logical_id, issue.path),
-                        hint=issue.hint,
-                    )
+                    ConfigError(issue.message, location=location, hint=issue.hint)
                 )
+    return warnings

@@ -49,6 +49,8 @@ class Stack(BaseModel):
     source_digest: str = ""
     # Dotted YAML path -> line in the source file, for errors found after loading.
     source_lines: dict[str, int] = Field(default_factory=dict)
+    # What the checks could not settle from the file alone, each with where it was written.
+    warnings: tuple[str, ...] = ()
 
     def location(self, path: YamlPath) -> SourceLocation:
         dotted = format_path(path)

@@ -136,7 +136,9 @@ def make_plan(
         outputs=outputs,
         deletion_edges=tuple(sorted((a, b) for a, b in edges if a in addresses and b in addresses)),
         live_digest=live_digest(live),
-        warnings=_warnings(ordered),
+        # The stack file's own warnings too, except on destroy, where its settings no longer
+        # matter.
+        warnings=(() if destroy else stack.warnings) + _warnings(ordered),
         lookups=lookups,
         left_alone=tuple(left[address] for address in sorted(left)),
         derived=derived,

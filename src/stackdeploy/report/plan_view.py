@@ -45,6 +45,7 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
             yield [("Nothing to destroy: ", "bold green"), ("the stack owns nothing in AWS.", "")]
         else:
             yield [("No changes. ", "bold green"), ("AWS matches the stack file.", "")]
+        yield from warning_lines(plan)
         yield from left_alone_lines(plan)
         return
     intro = "destroy these resources of" if plan.destroy else "make these changes to"
@@ -57,10 +58,14 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     for change in actionable:
         yield from _change_lines(change, plan.region, _switching(plan, change))
         yield []
-    for warning in plan.warnings:
-        yield [("Warning: ", "bold yellow"), (warning, "yellow")]
+    yield from warning_lines(plan)
     yield from left_alone_lines(plan)
     yield summary_line(plan)
+
+
+def warning_lines(plan: Plan) -> Iterator[Line]:
+    for warning in plan.warnings:
+        yield [("Warning: ", "bold yellow"), (warning, "yellow")]
 
 
 def left_alone_lines(plan: Plan) -> Iterator[Line]:
@@ -218,7 +223,40 @@ def _dict_delta(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Line]
         elif key not in before:
             yield [(f"          + {key}: {show(after[key])}", "green")]
         elif stable_text(before[key]) != stable_text(after[key]):
-            yield [(f"          ~ {key}: {show(before[key])} → {show(after[key])}", "yellow")]
+            old, new = _by_id(before[key]), _by_id(after[key])
+            if old is None or new is None:
+                yield [(f"          ~ {key}: {show(before[key])} → {show(after[key])}", "yellow")]
+                continue
+            # Rules with ids (replication rules): only what changed in each, not the whole list.
+            yield [(f"          ~ {key}:", "yellow")]
+            yield from _rules_delta(old, new)
+
+
+def _by_id(value: Any) -> dict[str, dict[str, Any]] | None:
+    """A list of mappings keyed by their unique `id`, or None when it is not one."""
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in value):
+        return None
+    keyed = {item["id"]: item for item in value}
+    return keyed if len(keyed) == len(value) else None
+
+
+def _rules_delta(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> Iterator[Line]:
+    for rule_id in [*after, *(i for i in before if i not in after)]:
+        if rule_id not in after:
+            yield [(f"              - {show(rule_id)}: {show(before[rule_id])}", "red")]
+        elif rule_id not in before:
+            yield [(f"              + {show(rule_id)}: {show(after[rule_id])}", "green")]
+        elif stable_text(before[rule_id]) != stable_text(after[rule_id]):
+            yield [(f"              ~ {show(rule_id)}:", "yellow")]
+            old, new = before[rule_id], after[rule_id]
+            for field in [*new, *(f for f in old if f not in new)]:
+                if stable_text(old.get(field)) != stable_text(new.get(field)):
+                    text = f"{show(old.get(field))} → {show(new.get(field))}"
+                    yield [(f"                  ~ {field}: {text}", "yellow")]
 
 
 def to_text(line: Line) -> Text:

@@ -70,6 +70,9 @@ class Issue:
     path: tuple[str | int, ...]  # relative to the resource's properties
     message: str
     hint: str | None = None
+    # Something the stack file alone cannot settle (a permission AWS may grant elsewhere):
+    # shown by validate and plan at its field, without stopping them.
+    warning: bool = False
 
 
 StackCheck = Callable[["Stack"], Iterable[Issue]]

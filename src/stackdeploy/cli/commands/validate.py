@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from stackdeploy.cli.options import GlobalOptions, stack_command
+from stackdeploy.cli.options import GlobalOptions, error_console, stack_command
 from stackdeploy.cli.runtime import load, output_console
 from stackdeploy.graph.build import build_graph
 
@@ -27,3 +27,6 @@ def validate(
     line.append(f"{stack_file} is valid: stack {stack.name} ({stack.region}), ")
     line.append(f"{len(stack.resources)} resources" + (f" ({kinds})" if kinds else ""))
     output_console(options).print(line)
+    diagnostics = error_console(options)
+    for warning in stack.warnings:
+        diagnostics.print(Text("Warning: ", style="bold yellow") + Text(warning, style="yellow"))

@@ -132,7 +132,8 @@ def _replication(response: dict[str, Any]) -> dict[str, Any]:
     for rule in found.get("Rules", []):
         prefix, tags = filter_from_aws(rule)
         destination = rule.get("Destination") or {}
-        markers = (rule.get("DeleteMarkerReplication") or {}).get("Status")
+        criteria = rule.get("SourceSelectionCriteria") or {}
+        encryption = destination.get("EncryptionConfiguration") or {}
         rules.append(
             {
                 "id": rule.get("ID", ""),
@@ -142,12 +143,20 @@ def _replication(response: dict[str, Any]) -> dict[str, Any]:
                 "prefix": prefix,
                 "tags": tags,
                 "storage_class": destination.get("StorageClass"),
-                "delete_marker_replication": markers == "Enabled",
+                "delete_marker_replication": _enabled(rule.get("DeleteMarkerReplication")),
+                "sse_kms_encrypted_objects": _enabled(criteria.get("SseKmsEncryptedObjects")),
+                "replica_kms_key_id": encryption.get("ReplicaKmsKeyID"),
+                "replica_modifications": _enabled(criteria.get("ReplicaModifications")),
             }
         )
     if not rules:
         return {}
     return canonical_replication({"role": found.get("Role", ""), "rules": rules})
+
+
+def _enabled(setting: Mapping[str, Any] | None) -> bool:
+    """A {Status: Enabled|Disabled} element; absent means Disabled, S3's default."""
+    return (setting or {}).get("Status") == "Enabled"
 
 
 # The configurations the spec manages, by property; nothing else is read.

@@ -219,20 +219,37 @@ def _noncurrent_transition(transition: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _replication(replication: Mapping[str, Any]) -> dict[str, Any]:
-    rules = []
-    for rule in replication["rules"]:
-        destination: dict[str, Any] = {"Bucket": rule["destination"]}
-        if rule.get("storage_class"):
-            destination["StorageClass"] = rule["storage_class"]
-        markers = "Enabled" if rule["delete_marker_replication"] else "Disabled"
-        rules.append(
-            {
-                "ID": rule["id"],
-                "Priority": rule["priority"],
-                "Status": "Enabled" if rule["enabled"] else "Disabled",
-                "Filter": aws_filter(rule["prefix"], rule["tags"]),
-                "DeleteMarkerReplication": {"Status": markers},
-                "Destination": destination,
-            }
-        )
-    return {"Role": replication["role"], "Rules": rules}
+    return {
+        "Role": replication["role"],
+        "Rules": [_replication_rule(rule) for rule in replication["rules"]],
+    }
+
+
+def _replication_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    destination: dict[str, Any] = {"Bucket": rule["destination"]}
+    if rule.get("storage_class"):
+        destination["StorageClass"] = rule["storage_class"]
+    if rule.get("replica_kms_key_id"):
+        destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": rule["replica_kms_key_id"]}
+    result: dict[str, Any] = {
+        "ID": rule["id"],
+        "Priority": rule["priority"],
+        "Status": _status(rule["enabled"]),
+        "Filter": aws_filter(rule["prefix"], rule["tags"]),
+        "DeleteMarkerReplication": {"Status": _status(rule["delete_marker_replication"])},
+        "Destination": destination,
+    }
+    criteria: dict[str, Any] = {}
+    # S3 wants SseKmsEncryptedObjects whenever the destination names a replica key, and
+    # refuses it (even Disabled) without one, so it goes exactly with the key.
+    if rule.get("replica_kms_key_id"):
+        criteria["SseKmsEncryptedObjects"] = {"Status": _status(rule["sse_kms_encrypted_objects"])}
+    if rule.get("replica_modifications"):
+        criteria["ReplicaModifications"] = {"Status": "Enabled"}
+    if criteria:  # an empty SourceSelectionCriteria is refused
+        result["SourceSelectionCriteria"] = criteria
+    return result
+
+
+def _status(enabled: Any) -> str:
+    return "Enabled" if enabled else "Disabled"

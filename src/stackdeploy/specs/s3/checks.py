@@ -6,6 +6,8 @@ Reported by `deploy validate` and `deploy plan` at the field, with no AWS call:
   stack; a destination in the source's own region (this type does cross-region
   replication); a role that is not an IAM role of the stack or whose trust policy does not
   let S3 assume it;
+- replication of a KMS-encrypted bucket that would skip its objects, and replica keys in the
+  wrong region (see kms_replication.py, which also warns of KMS permissions the role lacks);
 - a policy whose Resource is not the bucket or its objects (MalformedPolicy);
 - two buckets of the stack with one name (names are global), or a generated name S3 rejects.
 And, when an update is planned: versioning going back to Disabled once it has been on.
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stackdeploy.model.refs import single_ref
 from stackdeploy.specs.base import Issue, StackCheck, is_ref_like
 from stackdeploy.specs.s3.bucket_policy import resources_of
+from stackdeploy.specs.s3.kms_replication import kms_replication
 from stackdeploy.specs.s3.lifecycle import lifecycle_problems
 from stackdeploy.specs.s3.names import bucket_name_problem, bucket_of_arn
 
@@ -202,4 +205,10 @@ def versioning_not_disabled(
         )
 
 
-STACK_CHECKS: tuple[StackCheck, ...] = (lifecycle, replication, policy_resources, unique_names)
+STACK_CHECKS: tuple[StackCheck, ...] = (
+    lifecycle,
+    replication,
+    kms_replication,
+    policy_resources,
+    unique_names,
+)

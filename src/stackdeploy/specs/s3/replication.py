@@ -4,6 +4,12 @@ S3 needs versioning Enabled on the source and on every destination, and an IAM r
 assumes to read the source and write the destinations (the role's trust policy must allow
 s3.amazonaws.com). Replication copies only objects written after it is set up.
 
+Objects encrypted with a KMS key (SSE-KMS, DSSE-KMS) are skipped unless a rule selects them
+(SourceSelectionCriteria.SseKmsEncryptedObjects) and names the key, in the destination's
+region, that encrypts the replicas (Destination.EncryptionConfiguration.ReplicaKmsKeyID).
+S3 accepts a rule missing either and replicates none of those objects, so the stack checks
+(kms_replication.py) refuse that for a KMS-encrypted bucket.
+
 The configuration is sent in its current form (a Filter, a Priority and
 DeleteMarkerReplication on every rule), which is also how S3 reads it back.
 """
@@ -20,6 +26,9 @@ from stackdeploy.specs.s3.names import bucket_name_problem, bucket_of_arn
 
 MAX_RULES = 1000
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+# S3 takes a key ARN or an alias ARN: a bare key id or alias would be resolved in the account
+# that makes the request, not necessarily the destination bucket's.
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)/[^/].*$")
 
 ReplicaStorageClass = Literal[
     "STANDARD",
@@ -54,6 +63,21 @@ class ReplicationRule(Spec):
     delete_marker_replication: bool = Field(
         False, description="Replicate delete markers too (not with a tag filter)."
     )
+    sse_kms_encrypted_objects: bool = Field(
+        False,
+        description="Replicate objects encrypted with a KMS key (SSE-KMS, DSSE-KMS) too; S3 "
+        "skips them otherwise. Needs replica_kms_key_id.",
+    )
+    replica_kms_key_id: str | None = Field(
+        None,
+        description="ARN of the KMS key that encrypts the replicas, in the destination "
+        "bucket's region, usually ${replica_key.arn}.",
+    )
+    replica_modifications: bool = Field(
+        False,
+        description="Also replicate metadata changes made to replicas held in this bucket "
+        "(replica modification sync, for two-way replication).",
+    )
 
     @field_validator("id")
     @classmethod
@@ -83,11 +107,31 @@ class ReplicationRule(Spec):
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
         return check_user_tags(tags)
 
+    @field_validator("replica_kms_key_id")
+    @classmethod
+    def _replica_key(cls, value: str | None) -> str | None:
+        if value is None or is_ref_like(value) or _KMS_KEY_ARN.match(value):
+            return value
+        raise ValueError(
+            f"'{value}' is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>, or "
+            "an alias ARN); refer to a key of this stack as ${name.arn}"
+        )
+
     @model_validator(mode="after")
     def _markers_without_tags(self) -> ReplicationRule:
         if self.delete_marker_replication and self.tags:
             raise ValueError(
                 "delete_marker_replication cannot be used with a tag filter (S3 refuses it)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kms_objects_need_a_replica_key(self) -> ReplicationRule:
+        if self.sse_kms_encrypted_objects and self.replica_kms_key_id is None:
+            raise ValueError(
+                "sse_kms_encrypted_objects needs replica_kms_key_id: the KMS key, in the "
+                "destination bucket's region, that encrypts the replicas (S3 refuses the rule "
+                "without it)"
             )
         return self
 
@@ -124,6 +168,12 @@ class Replication(Spec):
                 f"two replication rules have priority {doubled[0]}; S3 needs each once"
             )
         return self
+
+
+def region_of_key_arn(arn: str) -> str | None:
+    """The region in a KMS key or alias ARN; None for anything else (a reference)."""
+    match = _KMS_KEY_ARN.match(arn)
+    return match.group(1) if match else None
 
 
 def canonical_replication(value: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from stackdeploy.specs.base import (
     check_ipv6_cidr,
     is_ref_like,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -252,4 +253,10 @@ SECURITY_GROUP = ResourceType(
     checks=(_peers_are_groups,),
     canonicalize=canonical_rules,
     name_property="name",
+    references={
+        "vpc_id": refers_to("aws.ec2.vpc"),
+        # The canonical form: one peer per rule (see canonical_rules).
+        "ingress[].security_group_id": refers_to(TYPE_NAME),
+        "egress[].security_group_id": refers_to(TYPE_NAME),
+    },
 )

@@ -39,6 +39,9 @@ NOT_REFERENCES: dict[str, dict[str, str]] = {
         "ingress[].prefix_list_ids[]": "no stackdeploy type makes prefix lists",
         "egress[].prefix_list_ids[]": "no stackdeploy type makes prefix lists",
     },
+    "aws.ec2.security_group_rule": {
+        "prefix_list_id": "no stackdeploy type makes prefix lists",
+    },
     "aws.ec2.instance": {
         "image_id": "an AMI: no stackdeploy type makes images",
         "user_data_template": "a template file; references inside it are to values, in text",

@@ -1,5 +1,5 @@
 """aws.ec2.security_group_rule without AWS: its validation, what replaces it, its checks against
-the groups of the stack (issue 7, item 2)."""
+the groups of the stack, and the cycle error that points to it (issue 7, item 2)."""
 
 from __future__ import annotations
 
@@ -188,3 +188,36 @@ def test_the_same_rule_twice_and_a_peer_that_is_no_group_are_errors(tmp_path: Pa
         "the same rule as 'again' (group, direction, protocol, ports and peer); AWS keeps one "
         "of each",
     ]
+
+
+def test_a_cycle_of_groups_names_the_rule_type_and_both_groups(tmp_path: Path) -> None:
+    cyclic = """\
+stack: shop
+region: us-west-2
+resources:
+  vpc: {type: aws.ec2.vpc, properties: {cidr_block: 10.0.0.0/16}}
+  lb_sg:
+    type: aws.ec2.security_group
+    properties: {vpc_id: ${vpc.id}, egress: [{port: 8080, security_group_ids: [${app_sg.id}]}]}
+  app_sg:
+    type: aws.ec2.security_group
+    properties: {vpc_id: ${vpc.id}, ingress: [{port: 8080, security_group_ids: [${lb_sg.id}]}]}
+"""
+    [error] = errors_of(write(tmp_path, cyclic))
+    assert error.message == "dependency cycle: lb_sg -> app_sg -> lb_sg"
+    hint = error.hint or ""
+    assert "security group 'app_sg' lists an ingress rule naming 'lb_sg'" in hint
+    assert "aws.ec2.security_group_rule" in hint
+    assert "referenced_security_group_id: ${lb_sg.id}" in hint
+
+
+def test_other_cycles_keep_the_general_hint(tmp_path: Path) -> None:
+    cyclic = """\
+stack: shop
+region: us-west-2
+resources:
+  a: {type: aws.ec2.vpc, properties: {cidr_block: 10.0.0.0/16}, depends_on: [b]}
+  b: {type: aws.ec2.vpc, properties: {cidr_block: 10.1.0.0/16}, depends_on: [a]}
+"""
+    [error] = errors_of(write(tmp_path, cyclic))
+    assert "remove a reference or a depends_on entry" in (error.hint or "")

@@ -199,6 +199,9 @@ SECURITY_GROUP_RULE = ResourceType(
         "direction": "an ingress rule cannot become an egress rule",
     },
     update_notes={"description": "ModifySecurityGroupRules: traffic is not interrupted"},
+    # Delete, then create (the default): a rule replaced because its group is replaced must
+    # go before the old group, which is itself deleted before its successor is created; a
+    # new rule made first would have to wait for that successor (a cycle of steps).
     checks=(_groups_are_groups, _not_mixed_with_listed_rules, _no_two_alike),
     references={
         "security_group_id": refers_to(SECURITY_GROUP),

@@ -47,6 +47,7 @@ PER_RESOURCE_READS = {
     "aws.ec2.eip": 1,
     "aws.ec2.nat_gateway": 1,
     "aws.ec2.security_group": 1,
+    "aws.ec2.security_group_rule": 1,  # DescribeSecurityGroupRules, by id
     # perf-anchors.md §5: DescribeInstances, DescribeInstanceTypes, DescribeTags,
     # DescribeInstanceAttribute x4, DescribeVolumes (burstable types add one more).
     "aws.ec2.instance": 8,

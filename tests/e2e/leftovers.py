@@ -38,6 +38,10 @@ def owned_resources(endpoint: str, stack: str, region: str = "us-west-2") -> dic
         "security_group": [
             g["GroupId"] for g in ec2.describe_security_groups(Filters=owned)["SecurityGroups"]
         ],
+        "security_group_rule": [
+            r["SecurityGroupRuleId"]
+            for r in ec2.describe_security_group_rules(Filters=owned)["SecurityGroupRules"]
+        ],
         "instance": [
             i["InstanceId"]
             for r in ec2.describe_instances(Filters=owned)["Reservations"]

@@ -1,4 +1,4 @@
-"""Contract cases for: route table, security group."""
+"""Contract cases for: route table, security group, security group rule."""
 
 from __future__ import annotations
 
@@ -66,4 +66,36 @@ SECURITY_GROUP = ContractCase(
     replacing_change=lambda p, props: {**props, "name": "web-v2"},
 )
 
-CASES = [ROUTE_TABLE, SECURITY_GROUP]
+# A rule to a CIDR block, described: the description changes in place, a port replaces it.
+SECURITY_GROUP_RULE = ContractCase(
+    "aws.ec2.security_group_rule",
+    properties=lambda p: {
+        "security_group_id": p.security_group_id("app"),
+        "direction": "egress",
+        "protocol": "tcp",
+        "port": 443,
+        "cidr_ipv4": "10.0.0.0/8",
+        "description": "https out",
+    },
+    in_place_change=lambda p, props: {**props, "description": "tls out", "tags": {"a": "b"}},
+    replacing_change=lambda p, props: {**props, "port": 8443},
+)
+
+# A rule from another group: the peer reads back as referenced_security_group_id.
+SECURITY_GROUP_RULE_FROM_A_GROUP = ContractCase(
+    "aws.ec2.security_group_rule",
+    id="aws.ec2.security_group_rule-from-a-group",
+    properties=lambda p: {
+        "security_group_id": p.security_group_id("app"),
+        "direction": "ingress",
+        "protocol": "all",
+        "referenced_security_group_id": p.security_group_id("lb"),
+    },
+    in_place_change=lambda p, props: {**props, "description": "from the load balancer"},
+    replacing_change=lambda p, props: {
+        **props,
+        "referenced_security_group_id": p.security_group_id("other"),
+    },
+)
+
+CASES = [ROUTE_TABLE, SECURITY_GROUP, SECURITY_GROUP_RULE, SECURITY_GROUP_RULE_FROM_A_GROUP]

@@ -25,6 +25,8 @@ Modules:
     ec2_pending.py       new VPCs and subnets are pending on their first describe
     ec2_dependencies.py  DeleteSubnet, DeleteSecurityGroup, ReleaseAddress, DetachInternetGateway
     ec2_lookups.py       reads of moto's real state, looking past moto's leftovers
+    ec2_rules.py         security group rules: peers in other VPCs, revokes by rule id,
+                         descriptions of rules whose peer is a group
     compute.py           EC2 instances: pending, status checks, stop/start, profiles, 16 KB
     autoscaling.py       Auto Scaling groups: sizes, pending instances, scale-in, deletes
     elb.py, elbv2.py     load balancers: provisioning, held subnets/groups, interface release

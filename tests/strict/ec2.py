@@ -1,8 +1,9 @@
-"""The EC2 networking family: NAT gateway time model, VPC/subnet pending, dependency rules."""
+"""The EC2 networking family: NAT gateway time model, VPC/subnet pending, dependency rules,
+security group rules."""
 
 from __future__ import annotations
 
-from tests.strict import ec2_pending
+from tests.strict import ec2_pending, ec2_rules
 from tests.strict.core import StrictAws
 from tests.strict.ec2_dependencies import Ec2Dependencies
 from tests.strict.ec2_nat import NatGateways
@@ -14,3 +15,4 @@ def register(strict: StrictAws) -> None:
     # Elastic IP or internet route, so they share one NatGateways.
     Ec2Dependencies(strict, nats)
     ec2_pending.register(strict)
+    ec2_rules.register(strict)

@@ -8,6 +8,7 @@ import time
 import networkx as nx
 import pytest
 
+from stackdeploy.errors import DeployError
 from stackdeploy.graph.walk import Outcome, walk
 from stackdeploy.plan.steps import build_steps, critical_path_priority
 from stackdeploy.plan.types import Action, Plan, Reason, ResourceChange
@@ -114,6 +115,31 @@ def test_create_then_delete_repoints_dependents_before_deleting_the_old() -> Non
     )
     order = list(nx.topological_sort(build_steps(plan)))
     assert order.index("create:eip") < order.index("update:rt") < order.index("delete:eip")
+
+
+def test_a_cycle_of_deletes_is_not_blamed_on_a_replacement() -> None:
+    """Issue 7, item 3: a destroy plans no replacement, so the hint must not speak of one."""
+    plan = plan_of(
+        change("asg", Action.DELETE, type="aws.autoscaling.group"),
+        change("lt", Action.DELETE, type="aws.ec2.launch_template"),
+        edges=(("asg", "lt"), ("lt", "asg")),
+    )
+    with pytest.raises(DeployError) as raised:
+        build_steps(plan)
+    assert "the plan's steps form a cycle" in raised.value.message
+    assert "replace" not in (raised.value.hint or "")
+    assert "delete one of them by hand" in (raised.value.hint or "")
+
+
+def test_a_cycle_through_a_replacement_says_to_split_it_over_two_runs() -> None:
+    plan = plan_of(
+        change("subnet", Action.REPLACE, replace_strategy=ReplaceStrategy.DELETE_THEN_CREATE),
+        change("nat", Action.DELETE, type="aws.ec2.nat_gateway"),
+        edges=(("nat", "subnet"), ("subnet", "nat")),
+    )
+    with pytest.raises(DeployError) as raised:
+        build_steps(plan)
+    assert "apply it in two runs" in (raised.value.hint or "")
 
 
 def test_critical_path_priority_sums_durations() -> None:

@@ -9,6 +9,7 @@ import pytest
 from stackdeploy.errors import ConfigErrors
 from stackdeploy.model.values import contains_unknown
 from stackdeploy.plan.planner import make_plan
+from stackdeploy.plan.steps import build_steps
 from tests.unit.planner_harness import CASES, custody, live_state, load_case, prior_state
 
 CASE_FILES = sorted(CASES.glob("*.yaml"))
@@ -63,6 +64,9 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
         assert plan.has_changes() is case["has_changes"]
     for first, then in case.get("deletion_edges") or []:
         assert (first, then) in plan.deletion_edges, (first, then)
+    for first, then in case.get("no_deletion_edges") or []:
+        assert (first, then) not in plan.deletion_edges, (first, then)
+    build_steps(plan)  # the executor's step DAG: no cycle
     if "outputs" in case:
         known = {k: v for k, v in plan.outputs.items() if not contains_unknown(v)}
         assert known == case["outputs"]

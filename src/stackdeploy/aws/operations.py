@@ -78,7 +78,8 @@ _EC2: dict[str, Declared] = {
         DescribeInstanceAttribute DescribeInstanceStatus DescribeInstances
         DescribeInternetGateways DescribeKeyPairs DescribeLaunchTemplateVersions
         DescribeNetworkInterfaces
-        DescribeLaunchTemplates DescribeNatGateways DescribeRouteTables DescribeSecurityGroups
+        DescribeLaunchTemplates DescribeNatGateways DescribeRouteTables
+        DescribeSecurityGroupRules DescribeSecurityGroups
         DescribeSubnets DescribeTags DescribeVolumes DescribeVpcAttribute DescribeVpcs"""
     ),
     "AllocateAddress": DUPLICATES,  # a second Elastic IP, billed while unattached
@@ -113,6 +114,7 @@ _EC2: dict[str, Declared] = {
     "ModifyInstanceAttribute": HARMLESS,
     "ModifyInstanceMetadataOptions": HARMLESS,
     "ModifyLaunchTemplate": HARMLESS,  # sets the default version
+    "ModifySecurityGroupRules": HARMLESS,  # sets the whole rule, by its id
     "ModifySubnetAttribute": HARMLESS,
     "ModifyVolume": HARMLESS,  # one modification per volume in 6 hours: a repeat is refused
     "ModifyVpcAttribute": HARMLESS,

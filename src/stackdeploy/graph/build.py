@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 import networkx as nx
@@ -10,6 +11,8 @@ from stackdeploy.errors import GraphError
 from stackdeploy.model.refs import Ref, find_refs
 from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.specs.base import ReplaceStrategy
+from stackdeploy.specs.ec2.security_group import TYPE_NAME as SECURITY_GROUP
+from stackdeploy.specs.ec2.security_group_rule import TYPE_NAME as SECURITY_GROUP_RULE
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -93,8 +96,39 @@ def check_acyclic(graph: nx.DiGraph[str], stack: Stack) -> None:
     raise GraphError(
         "dependency cycle: " + " -> ".join(path),
         location=stack.location(("resources", first)),
-        hint="break the cycle: remove a reference or a depends_on entry between these resources",
+        hint=_groups_hint(stack, path)
+        or "break the cycle: remove a reference or a depends_on entry between these resources",
     )
+
+
+def _groups_hint(stack: Stack, path: list[str]) -> str | None:
+    """Security groups whose rules name each other: rule resources are the way out."""
+    for peer, group in itertools.pairwise(path):  # `group` needs `peer` first
+        direction = _direction_naming(stack, group, peer)
+        if direction is None:
+            continue
+        return (
+            f"security group '{group}' lists an {direction} rule naming '{peer}', and '{peer}' "
+            f"needs '{group}' first: move "
+            f"the {direction} rules of '{group}' into {SECURITY_GROUP_RULE} resources (e.g. "
+            f"security_group_id: ${{{group}.id}}, direction: {direction}, "
+            f"referenced_security_group_id: ${{{peer}.id}}), which come after both groups, and "
+            f"write `{direction}: []` on '{group}'"
+        )
+    return None
+
+
+def _direction_naming(stack: Stack, group: str, peer: str) -> str | None:
+    """The direction in which security group `group` lists a rule whose peer is `peer`."""
+    resource = stack.resources[group]
+    if resource.type != SECURITY_GROUP or stack.resources[peer].type != SECURITY_GROUP:
+        return None
+    for direction in ("ingress", "egress"):
+        for atom in resource.properties.get(direction) or []:
+            target = stack.target_of(atom.get("security_group_id"))
+            if target is not None and target.logical_id == peer:
+                return direction
+    return None
 
 
 def topological_order(graph: nx.DiGraph[str]) -> list[str]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from stackdeploy.errors import ConfigError
 from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
-from stackdeploy.plan.deletion import strings_in
 from stackdeploy.plan.types import Action, LeftAlone, Reason, ResourceChange
+from stackdeploy.plan.uses import UsedResources
 
 ADOPT = "--adopt"
 FORCE_OWNED = "--force-owned"
@@ -85,20 +85,17 @@ def left_alone(address: str, found: LiveResource, reason: str) -> LeftAlone:
 def kept_for(
     kept: Mapping[str, LiveResource], deleting: Mapping[str, LiveResource]
 ) -> dict[str, str]:
-    """Deletes that cannot succeed because a resource left alone still uses them (its
-    properties name their ids: a group of ours holding someone's instance), transitively:
+    """Deletes that cannot succeed because a resource left alone still uses them (a declared
+    reference names them: someone's instance in a subnet of ours), transitively:
     {address: address of the user}. AWS would refuse them (DependencyViolation) for minutes.
     """
-    by_id = {found.physical_id: address for address, found in deleting.items()}
+    candidates = UsedResources(deleting)
     users: dict[str, str] = {}
     queue = list(kept.items())
     while queue:
         user, found = queue.pop()
-        own = {found.physical_id}
-        properties = {k: v for k, v in found.properties.items() if k not in ("id", "arn")}
-        for text in strings_in(properties):
-            used = by_id.get(text)
-            if used is not None and text not in own and used not in users:
+        for used in candidates.used_by(found):
+            if used not in users:
                 users[used] = user
                 queue.append((used, deleting[used]))
     return users

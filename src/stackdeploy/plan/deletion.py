@@ -2,34 +2,24 @@
 
 Deletion order cannot come from the stack file alone: a resource removed from the file, or
 found only by its tags after the state was lost, still holds references. So the edges are the
-union of (1) references visible in live properties (a subnet's vpc_id is the VPC's id),
-(2) dependencies recorded in state, (3) the stack's own graph, and (4) ordering rules AWS
-enforces without any reference between the two resources (declared per type as delete_after).
+union of (1) references in live properties, at the paths each type declares (a subnet's
+vpc_id holds its VPC's id; see specs/references.py), never a value that merely equals another
+resource's id, (2) dependencies recorded in state, (3) the stack's own graph, and (4) ordering
+rules AWS enforces without any reference between the two resources (declared per type as
+delete_after).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import networkx as nx
 
 from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.stack import Stack
+from stackdeploy.plan.uses import UsedResources
 from stackdeploy.specs.registry import RESOURCE_TYPES
-
-
-def strings_in(value: Any) -> Iterator[str]:
-    """Every string inside a value (dicts and lists walked)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_in(item)
 
 
 def deletion_edges(
@@ -39,7 +29,7 @@ def deletion_edges(
     present: dict[str, LiveResource] = dict(live.resources)
     for duplicate in live.duplicates:
         present[f"{duplicate.logical_id}~{duplicate.physical_id}"] = duplicate
-    by_physical_id = {found.physical_id: address for address, found in present.items()}
+    used = UsedResources(present)
     edges: set[tuple[str, str]] = set()
 
     def add(first: str, then: str) -> None:
@@ -47,11 +37,8 @@ def deletion_edges(
             edges.add((first, then))
 
     for address, found in present.items():
-        own = {found.physical_id}
-        properties = {k: v for k, v in found.properties.items() if k not in ("id", "arn")}
-        for text in strings_in(properties):
-            if text in by_physical_id and text not in own:
-                add(address, by_physical_id[text])
+        for dependency in used.used_by(found):
+            add(address, dependency)
         for dependency in recorded.get(address.split("~")[0], ()):
             add(address, dependency)
     for logical_id, resource in stack.resources.items():

@@ -91,10 +91,24 @@ def build_steps(plan: Plan) -> nx.DiGraph[str]:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return graph
+    keys = [edge[0] for edge in cycle]
     raise DeployError(
-        "the plan's steps form a cycle: " + " -> ".join(edge[0] for edge in cycle),
-        hint="a replacement conflicts with the order AWS needs; apply it in two runs "
-        "(first remove the dependency, then replace)",
+        "the plan's steps form a cycle: " + " -> ".join(keys), hint=_cycle_hint(keys, changes)
+    )
+
+
+def _cycle_hint(keys: list[str], changes: dict[str, ResourceChange]) -> str:
+    """What to do about a cycle: only a replacement in it can be split over two runs."""
+    addresses = {key.split(":", 1)[1] for key in keys}  # Step.key: "<kind>:<address>"
+    if any(changes[a].action is Action.REPLACE for a in addresses if a in changes):
+        return (
+            "a replacement conflicts with the order AWS needs; apply it in two runs "
+            "(first remove the dependency, then replace)"
+        )
+    return (
+        "these resources must each be deleted before the other: their properties in AWS name "
+        "each other, or the state recorded such dependencies; delete one of them by hand "
+        "(or remove the reference with an apply) and run the command again"
     )
 
 

@@ -14,6 +14,7 @@ from stackdeploy.providers.ec2.launch_template import LaunchTemplateProvider
 from stackdeploy.providers.ec2.nat_gateway import NatGatewayProvider
 from stackdeploy.providers.ec2.route_table import RouteTableProvider
 from stackdeploy.providers.ec2.security_group import SecurityGroupProvider
+from stackdeploy.providers.ec2.security_group_rule import SecurityGroupRuleProvider
 from stackdeploy.providers.ec2.subnet import SubnetProvider
 from stackdeploy.providers.ec2.vpc import VpcProvider
 from stackdeploy.providers.elb.load_balancer import ClassicLoadBalancerProvider
@@ -40,6 +41,7 @@ PROVIDER_CLASSES: dict[str, type[Provider]] = {
         NatGatewayProvider,
         RouteTableProvider,
         SecurityGroupProvider,
+        SecurityGroupRuleProvider,
         InstanceProvider,
         LaunchTemplateProvider,
         ClassicLoadBalancerProvider,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stackdeploy.specs.references import Reference
+
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
 
@@ -188,6 +190,9 @@ class ResourceType:
     # A second create makes a second resource (no client token, no name AWS keeps unique), so
     # a create re-checks AWS first when no account-wide lock keeps another runner out.
     duplicable: bool = False
+    # Properties that name other resources, by path (see specs/references.py): deletion order
+    # and what a resource left alone keeps come from these, never from equal strings.
+    references: Mapping[str, Reference] = field(default_factory=dict)
 
     def referenceable(self) -> set[str]:
         """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property."""

@@ -15,6 +15,7 @@ from stackdeploy.specs.ec2.launch_template import LAUNCH_TEMPLATE
 from stackdeploy.specs.ec2.nat_gateway import NAT_GATEWAY
 from stackdeploy.specs.ec2.route_table import ROUTE_TABLE
 from stackdeploy.specs.ec2.security_group import SECURITY_GROUP
+from stackdeploy.specs.ec2.security_group_rule import SECURITY_GROUP_RULE
 from stackdeploy.specs.ec2.subnet import SUBNET
 from stackdeploy.specs.ec2.vpc import VPC
 from stackdeploy.specs.elb.load_balancer import CLASSIC_LOAD_BALANCER
@@ -41,6 +42,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         EIP,
         NAT_GATEWAY,
         SECURITY_GROUP,
+        SECURITY_GROUP_RULE,
         INSTANCE,
         LAUNCH_TEMPLATE,
         CLASSIC_LOAD_BALANCER,

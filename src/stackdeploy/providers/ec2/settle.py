@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -13,7 +14,11 @@ from stackdeploy.providers.base import Provider, ResourceContext
 
 
 def read_settled(
-    provider: Provider, ctx: ResourceContext, physical_id: str, props: dict[str, Any]
+    provider: Provider,
+    ctx: ResourceContext,
+    physical_id: str,
+    props: dict[str, Any],
+    read: Callable[[ResourceContext, str], LiveResource] | None = None,
 ) -> LiveResource:
     """Read the resource until it reports `props`, for at most the consistency deadline.
 
@@ -25,7 +30,7 @@ def read_settled(
     reads: list[LiveResource] = []
 
     def settled() -> tuple[bool, str]:
-        live = provider.read_after_write(ctx, physical_id)
+        live = (read or provider.read_after_write)(ctx, physical_id)
         reads.append(live)
         pending = [c.path for c in diff_properties(provider.rtype, props, live.properties)]
         return not pending, f"{', '.join(pending)} not updated yet" if pending else "settled"

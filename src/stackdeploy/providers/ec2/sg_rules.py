@@ -24,6 +24,8 @@ _PEER_LISTS = {
     "Ipv6Ranges": ("cidr_ipv6", "CidrIpv6"),
     "PrefixListIds": ("prefix_list_id", "PrefixListId"),
 }
+# A DescribeSecurityGroupRules entry's peer field -> atom key (a group peer aside).
+_RULE_PEERS = {"cidr_ipv4": "CidrIpv4", "cidr_ipv6": "CidrIpv6", "prefix_list_id": "PrefixListId"}
 
 
 def normalise_protocol(value: object) -> str:
@@ -60,6 +62,25 @@ def atoms_from_permissions(
 def _atom(base: dict[str, Any], peer: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
     described = {"description": entry["Description"]} if entry.get("Description") else {}
     return {**base, **peer, **described}
+
+
+def atom_of_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """The atom of one entry of DescribeSecurityGroupRules (or of an authorize's answer)."""
+    atom: dict[str, Any] = {"protocol": normalise_protocol(rule["IpProtocol"])}
+    if atom["protocol"] in _WITH_PORTS:
+        atom["from_port"] = rule.get("FromPort", -1)
+        atom["to_port"] = rule.get("ToPort", -1)
+    peer_group = (rule.get("ReferencedGroupInfo") or {}).get("GroupId")
+    if peer_group is not None and peer_group == rule.get("GroupId"):
+        atom["self"] = True
+    elif peer_group is not None:
+        atom["security_group_id"] = peer_group
+    for peer_key, aws_key in _RULE_PEERS.items():
+        if rule.get(aws_key) is not None:
+            atom[peer_key] = rule[aws_key]
+    if rule.get("Description"):
+        atom["description"] = rule["Description"]
+    return atom
 
 
 def permission_for(atom: Mapping[str, Any], group_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from stackdeploy.specs.autoscaling import group_checks
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.references import refers_to
 
 TYPE_NAME = group_checks.TYPE_NAME
 NAMED_VERSIONS = ("$Default", "$Latest")
@@ -232,4 +233,10 @@ AUTOSCALING_GROUP = ResourceType(
     delete_notes=_delete_note,
     name_property="name",
     name_max_length=255,
+    references={
+        "launch_template_id": refers_to("aws.ec2.launch_template"),
+        "subnet_ids[]": refers_to("aws.ec2.subnet"),
+        "target_group_arns[]": refers_to("aws.elbv2.target_group", by="arn"),
+        "load_balancer_names[]": refers_to("aws.elb.load_balancer", by="name"),
+    },
 )

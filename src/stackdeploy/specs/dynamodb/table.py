@@ -30,6 +30,7 @@ from stackdeploy.specs.dynamodb.indexes import (
     check_attribute_name,
     name_problem,
 )
+from stackdeploy.specs.references import refers_to
 
 TYPE_NAME = table_checks.TYPE_NAME
 NAME_MAX_LENGTH = 255
@@ -243,4 +244,5 @@ DYNAMODB_TABLE = ResourceType(
     name_property="name",
     name_max_length=NAME_MAX_LENGTH,
     typical_create_seconds=20.0,
+    references={"kms_key_arn": refers_to("aws.kms.key", by="arn")},
 )

@@ -26,6 +26,7 @@ from stackdeploy.specs.ec2.instance_options import (
     one_user_data_source,
     user_data_size,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -251,4 +252,10 @@ INSTANCE = ResourceType(
     digest_properties=frozenset({"user_data"}),
     template_properties={"user_data_template": "user_data"},
     typical_create_seconds=30.0,
+    references={
+        "subnet_id": refers_to("aws.ec2.subnet"),
+        "security_group_ids[]": refers_to("aws.ec2.security_group"),
+        "key_name": refers_to("aws.ec2.key_pair", by="name"),
+        "iam_instance_profile": refers_to("aws.iam.instance_profile", by="name"),
+    },
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -58,4 +59,5 @@ INTERNET_GATEWAY = ResourceType(
         }
     ),
     checks=(_one_per_vpc,),
+    references={"vpc_id": refers_to("aws.ec2.vpc")},
 )

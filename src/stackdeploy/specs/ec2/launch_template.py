@@ -22,6 +22,7 @@ from stackdeploy.specs.ec2.instance_options import (
     one_user_data_source,
     user_data_size,
 )
+from stackdeploy.specs.references import refers_to
 
 TYPE_NAME = "aws.ec2.launch_template"
 # Properties that make up the launch data: a change to any of them is a new version.
@@ -114,4 +115,9 @@ LAUNCH_TEMPLATE = ResourceType(
     name_property="name",
     name_max_length=128,
     template_properties={"user_data_template": "user_data"},
+    references={
+        "security_group_ids[]": refers_to("aws.ec2.security_group"),
+        "key_name": refers_to("aws.ec2.key_pair", by="name"),
+        "iam_instance_profile": refers_to("aws.iam.instance_profile", by="name"),
+    },
 )

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, network_of
 from stackdeploy.specs.ec2.route_table import TYPE_NAME as ROUTE_TABLE
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
@@ -110,4 +111,8 @@ NAT_GATEWAY = ResourceType(
     # AWS fails a public NAT gateway (Gateway.NotAttached) in a VPC without an attached IGW.
     create_after=frozenset({"aws.ec2.internet_gateway"}),
     checks=(_in_public_subnet, _one_nat_per_allocation),
+    references={
+        "subnet_id": refers_to("aws.ec2.subnet"),
+        "allocation_id": refers_to("aws.ec2.eip"),
+    },
 )

@@ -16,6 +16,7 @@ from stackdeploy.specs.base import (
     check_ipv6_cidr,
     network_of,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -159,4 +160,11 @@ ROUTE_TABLE = ResourceType(
     replace_notes={"vpc_id": "a route table cannot move to another VPC"},
     checks=(_one_association_per_subnet, _routes_are_sound),
     canonicalize=canonical_routes,
+    references={
+        "vpc_id": refers_to("aws.ec2.vpc"),
+        "subnet_ids[]": refers_to("aws.ec2.subnet"),
+        "routes[].gateway_id": refers_to("aws.ec2.internet_gateway"),
+        "routes[].nat_gateway_id": refers_to("aws.ec2.nat_gateway"),
+        "routes[].instance_id": refers_to("aws.ec2.instance"),
+    },
 )

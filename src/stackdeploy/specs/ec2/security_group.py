@@ -24,6 +24,7 @@ from stackdeploy.specs.base import (
     check_ipv6_cidr,
     is_ref_like,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -60,6 +61,47 @@ def check_aws_text(value: str, what: str) -> str:
     return value
 
 
+def protocol_name(value: Any) -> str:
+    """The protocol as AWS reads it back: tcp, udp, icmp, icmpv6, -1 (all) or a number."""
+    text = str(value).strip().lower()
+    if text in PROTOCOL_ALIASES:
+        return PROTOCOL_ALIASES[text]
+    if text.isdigit() and 0 <= int(text) <= 255:
+        return text
+    raise ValueError(f"protocol '{value}' is not tcp, udp, icmp, icmpv6, all or 0-255")
+
+
+def port_range(
+    protocol: str, port: int | None, from_port: int | None, to_port: int | None
+) -> tuple[int | None, int | None]:
+    """(from_port, to_port) as AWS stores them: a port range for TCP and UDP, type and code
+    (-1: all) for ICMP, none for any other protocol."""
+    if port is not None:
+        if from_port is not None or to_port is not None:
+            raise ValueError("give either port or from_port/to_port, not both")
+        from_port = to_port = port
+    if protocol in _PORTED:
+        if from_port is None or to_port is None:
+            raise ValueError(f"{protocol} rules need port, or from_port and to_port")
+        for number in (from_port, to_port):
+            if not 0 <= number <= 65535:
+                raise ValueError(f"port {number} is outside 0-65535")
+        if from_port > to_port:
+            raise ValueError(f"from_port {from_port} is above to_port {to_port}")
+        return from_port, to_port
+    if protocol in _ICMP:
+        from_port = -1 if from_port is None else from_port
+        to_port = -1 if to_port is None else to_port
+        for number in (from_port, to_port):
+            if not -1 <= number <= 255:
+                raise ValueError(f"ICMP type/code {number} is outside -1 to 255")
+        return from_port, to_port
+    if from_port is not None or to_port is not None:
+        name = "all" if protocol == "-1" else protocol
+        raise ValueError(f"ports do not apply to protocol {name}; remove them")
+    return None, None
+
+
 class Rule(Spec):
     protocol: str = Field("tcp", description="tcp, udp, icmp, icmpv6, all, or a protocol number.")
     port: int | None = Field(None, description="A single port (sets from_port and to_port).")
@@ -77,12 +119,7 @@ class Rule(Spec):
     @field_validator("protocol", mode="before")
     @classmethod
     def _protocol(cls, value: Any) -> str:
-        text = str(value).strip().lower()
-        if text in PROTOCOL_ALIASES:
-            return PROTOCOL_ALIASES[text]
-        if text.isdigit() and 0 <= int(text) <= 255:
-            return text
-        raise ValueError(f"protocol '{value}' is not tcp, udp, icmp, icmpv6, all or 0-255")
+        return protocol_name(value)
 
     @field_validator("cidr_blocks")
     @classmethod
@@ -101,28 +138,10 @@ class Rule(Spec):
 
     @model_validator(mode="after")
     def _ports_and_peers(self) -> Rule:
-        if self.port is not None:
-            if self.from_port is not None or self.to_port is not None:
-                raise ValueError("give either port or from_port/to_port, not both")
-            self.from_port = self.to_port = self.port
-            self.port = None
-        if self.protocol in _PORTED:
-            if self.from_port is None or self.to_port is None:
-                raise ValueError(f"{self.protocol} rules need port, or from_port and to_port")
-            for number in (self.from_port, self.to_port):
-                if not 0 <= number <= 65535:
-                    raise ValueError(f"port {number} is outside 0-65535")
-            if self.from_port > self.to_port:
-                raise ValueError(f"from_port {self.from_port} is above to_port {self.to_port}")
-        elif self.protocol in _ICMP:
-            self.from_port = -1 if self.from_port is None else self.from_port
-            self.to_port = -1 if self.to_port is None else self.to_port
-            for number in (self.from_port, self.to_port):
-                if not -1 <= number <= 255:
-                    raise ValueError(f"ICMP type/code {number} is outside -1 to 255")
-        elif self.from_port is not None or self.to_port is not None:
-            name = "all" if self.protocol == "-1" else self.protocol
-            raise ValueError(f"ports do not apply to protocol {name}; remove them")
+        self.from_port, self.to_port = port_range(
+            self.protocol, self.port, self.from_port, self.to_port
+        )
+        self.port = None
         if not (
             self.cidr_blocks
             or self.ipv6_cidr_blocks
@@ -256,4 +275,10 @@ SECURITY_GROUP = ResourceType(
     # AWS refuses to delete a group that instances, interfaces or other groups' rules still
     # use: the new group is made first, they move to it in place, then the old one goes.
     replace_strategy=ReplaceStrategy.CREATE_THEN_DELETE,
+    references={
+        "vpc_id": refers_to("aws.ec2.vpc"),
+        # The canonical form: one peer per rule (see canonical_rules).
+        "ingress[].security_group_id": refers_to(TYPE_NAME),
+        "egress[].security_group_id": refers_to(TYPE_NAME),
+    },
 )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, check_ipv4_cidr, network_of
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -115,4 +116,5 @@ SUBNET = ResourceType(
     },
     checks=(_inside_vpc_and_disjoint, _zone_in_region),
     zone_properties=frozenset({"availability_zone"}),
+    references={"vpc_id": refers_to("aws.ec2.vpc")},
 )

@@ -21,6 +21,7 @@ from stackdeploy.specs.elbv2.checks import (
     no_duplicates,
     subnets_by_zone,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
@@ -192,4 +193,9 @@ CLASSIC_LOAD_BALANCER = ResourceType(
     name_property="name",
     name_max_length=NAME_MAX_LENGTH,
     delete_notes="its DNS name stops resolving: clients and DNS records using it break",
+    references={
+        "subnet_ids[]": refers_to("aws.ec2.subnet"),
+        "security_group_ids[]": refers_to("aws.ec2.security_group"),
+        "instance_ids[]": refers_to("aws.ec2.instance"),
+    },
 )

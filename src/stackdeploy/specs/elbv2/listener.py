@@ -15,6 +15,7 @@ from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec
 from stackdeploy.specs.elbv2.actions import Action, RedirectAction, forwarded_target_group
 from stackdeploy.specs.elbv2.load_balancer import TYPE_NAME as LOAD_BALANCER
 from stackdeploy.specs.elbv2.target_group import TYPE_NAME as TARGET_GROUP
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
@@ -122,4 +123,10 @@ LISTENER = ResourceType(
         "port": "ModifyListener: clients must use the new port; the old one stops listening",
     },
     checks=(_ports_and_references,),
+    references={
+        "load_balancer_arn": refers_to("aws.elbv2.load_balancer", by="arn"),
+        "default_action.target_group_arn": refers_to("aws.elbv2.target_group", by="arn"),
+        # A weighted forward made outside stackdeploy reads back with several groups.
+        "default_action.target_group_arns[]": refers_to("aws.elbv2.target_group", by="arn"),
+    },
 )

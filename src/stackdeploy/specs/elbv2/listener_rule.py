@@ -29,6 +29,7 @@ from stackdeploy.specs.base import (
 from stackdeploy.specs.elbv2.actions import Action
 from stackdeploy.specs.elbv2.listener import TYPE_NAME as LISTENER
 from stackdeploy.specs.elbv2.listener import check_forward_target, target_of_any
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -206,4 +207,10 @@ LISTENER_RULE = ResourceType(
     update_notes={"priority": "SetRulePriorities: the rule moves in the evaluation order"},
     checks=(_priorities_and_references,),
     canonicalize=canonical_rule,
+    references={
+        "listener_arn": refers_to("aws.elbv2.listener", by="arn"),
+        "action.target_group_arn": refers_to("aws.elbv2.target_group", by="arn"),
+        # A weighted forward made outside stackdeploy reads back with several groups.
+        "action.target_group_arns[]": refers_to("aws.elbv2.target_group", by="arn"),
+    },
 )

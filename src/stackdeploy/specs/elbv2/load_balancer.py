@@ -21,6 +21,7 @@ from stackdeploy.specs.elbv2.checks import (
     subnets_by_zone,
     unique_names,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
@@ -168,4 +169,8 @@ LOAD_BALANCER = ResourceType(
     create_after=frozenset({"aws.ec2.internet_gateway"}),
     typical_create_seconds=150.0,
     delete_notes=_protection_note,
+    references={
+        "subnet_ids[]": refers_to("aws.ec2.subnet"),
+        "security_group_ids[]": refers_to("aws.ec2.security_group"),
+    },
 )

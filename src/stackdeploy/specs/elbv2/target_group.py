@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType, Spec, TaggedSpec, is_ref_like
 from stackdeploy.specs.elbv2.checks import NAME_MAX_LENGTH, elb_name_problem, unique_names
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -205,4 +206,8 @@ TARGET_GROUP = ResourceType(
     canonicalize=canonical_target_group,
     name_property="name",
     name_max_length=NAME_MAX_LENGTH,
+    references={
+        "vpc_id": refers_to("aws.ec2.vpc"),
+        "targets[].id": refers_to("aws.ec2.instance"),
+    },
 )

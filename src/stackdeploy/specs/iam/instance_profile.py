@@ -23,6 +23,7 @@ from stackdeploy.specs.iam.role import (
     iam_arn,
     unique_names,
 )
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -113,4 +114,5 @@ INSTANCE_PROFILE = ResourceType(
     global_service=True,
     discover_by_name=True,
     typical_create_seconds=2.0,
+    references={"role": refers_to("aws.iam.role", by="name")},
 )

@@ -37,6 +37,7 @@ from stackdeploy.specs.rds.instance_options import (
     protection_note,
 )
 from stackdeploy.specs.rds.password import GeneratedPassword, PasswordSource, canonical_source
+from stackdeploy.specs.references import refers_to
 
 TYPE_NAME = DB_INSTANCE_TYPE
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -257,4 +258,10 @@ DB_INSTANCE = ResourceType(
     # ARN, which no live property matches once the state is lost. Replicas go first anyway.
     delete_after=frozenset({"aws.rds.db_replica"}),
     typical_create_seconds=600.0,
+    references={
+        "vpc_security_group_ids[]": refers_to("aws.ec2.security_group"),
+        "parameter_group_name": refers_to("aws.rds.db_parameter_group", by="name"),
+        "db_subnet_group_name": refers_to("aws.rds.db_subnet_group", by="name"),
+        "kms_key_id": refers_to("aws.kms.key", by=("id", "arn")),
+    },
 )

@@ -32,6 +32,7 @@ from stackdeploy.specs.rds.instance_options import (
     InstanceSettings,
     protection_note,
 )
+from stackdeploy.specs.references import refers_to
 
 TYPE_NAME = DB_REPLICA_TYPE
 _DB_ARN = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:db:[a-z][a-z0-9-]*$")
@@ -114,4 +115,15 @@ DB_REPLICA = ResourceType(
     name_max_length=63,
     delete_notes=_delete_note,
     typical_create_seconds=900.0,
+    references={
+        # An identifier in the source's region, an ARN from another (a replica may be the
+        # source of another replica).
+        "source_db_instance": refers_to(
+            "aws.rds.db_instance", "aws.rds.db_replica", by=("id", "arn")
+        ),
+        "vpc_security_group_ids[]": refers_to("aws.ec2.security_group"),
+        "parameter_group_name": refers_to("aws.rds.db_parameter_group", by="name"),
+        "db_subnet_group_name": refers_to("aws.rds.db_subnet_group", by="name"),
+        "kms_key_id": refers_to("aws.kms.key", by=("id", "arn")),
+    },
 )

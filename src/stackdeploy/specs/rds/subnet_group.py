@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 
 from stackdeploy.specs.base import Issue, ResourceType, is_ref_like
 from stackdeploy.specs.rds.common import RdsTaggedSpec, listed, lower_case
+from stackdeploy.specs.references import refers_to
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
@@ -143,4 +144,5 @@ DB_SUBNET_GROUP = ResourceType(
     name_property="name",
     name_max_length=NAME_MAX_LENGTH,
     typical_create_seconds=1.0,
+    references={"subnet_ids[]": refers_to("aws.ec2.subnet")},
 )

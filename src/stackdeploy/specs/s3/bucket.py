@@ -26,6 +26,7 @@ from stackdeploy.specs.base import (
     TaggedSpec,
     derived_from_name,
 )
+from stackdeploy.specs.references import refers_to
 from stackdeploy.specs.s3 import checks
 from stackdeploy.specs.s3.bucket_policy import bucket_policy_document, grants_public_access
 from stackdeploy.specs.s3.lifecycle import LifecycleRule, canonical_rule
@@ -225,4 +226,9 @@ BUCKET = ResourceType(
     name_max_length=MAX_LENGTH,
     name_format=generated_bucket_name,
     discover_by_name=True,
+    references={
+        "replication.role": refers_to("aws.iam.role", by="arn"),
+        "replication.rules[].destination": refers_to("aws.s3.bucket", by="arn"),
+        "encryption.kms_key_id": refers_to("aws.kms.key", by=("id", "arn")),
+    },
 )

@@ -22,19 +22,28 @@ from stackdeploy.model.stack import Stack
 from stackdeploy.plan.types import Action, Plan, ResourceChange
 from stackdeploy.providers.ec2.group_moves import instances_using
 from stackdeploy.specs.ec2.security_group import TYPE_NAME as SECURITY_GROUP
+from stackdeploy.specs.ec2.security_group_rule import TYPE_NAME as SECURITY_GROUP_RULE
 
 # Interfaces AWS services create and move themselves when their owner's groups change.
 _SERVICE_INTERFACES = ("ELB ", "RDSNetworkInterface")
 
 
 def _movers(plan: Plan, live: LiveState, group: ResourceChange) -> set[str]:
-    """Physical ids of the declared resources that move off `group` by their own updates."""
-    return {
-        found.physical_id
-        for change in plan.changes
-        if group.address in change.depends_on and change.action in (Action.UPDATE, Action.REPLACE)
-        if (found := live.resources.get(change.address)) is not None
-    }
+    """Physical ids of the declared resources that move off `group` by their own updates;
+    for a rule resource naming it, the group that holds the rule (its rule is replaced)."""
+    movers: set[str] = set()
+    for change in plan.changes:
+        if group.address not in change.depends_on:
+            continue
+        if change.action not in (Action.UPDATE, Action.REPLACE):
+            continue
+        found = live.resources.get(change.address)
+        if found is None:
+            continue
+        movers.add(found.physical_id)
+        if change.type == SECURITY_GROUP_RULE:
+            movers.add(str(found.properties.get("security_group_id")))
+    return movers
 
 
 def _users(ec2: Any, old: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

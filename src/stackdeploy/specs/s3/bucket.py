@@ -229,6 +229,7 @@ BUCKET = ResourceType(
     references={
         "replication.role": refers_to("aws.iam.role", by="arn"),
         "replication.rules[].destination": refers_to("aws.s3.bucket", by="arn"),
+        "replication.rules[].replica_kms_key_id": refers_to("aws.kms.key", by="arn"),
         "encryption.kms_key_id": refers_to("aws.kms.key", by=("id", "arn")),
     },
 )

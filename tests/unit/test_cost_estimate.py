@@ -14,6 +14,7 @@ from stackdeploy.plan.types import Action, Plan, Reason, ResourceChange
 from stackdeploy.pricing.estimate import FREE_TYPES, RULES, estimate_plan
 from stackdeploy.pricing.model import CostSummary, NotEstimated, Why
 from stackdeploy.pricing.table import parse_price_table, shipped_price_table
+from stackdeploy.report.plan_view import plain_plan
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 TABLE = shipped_price_table()
@@ -89,6 +90,8 @@ def test_a_destroy_stops_paying_what_the_stack_runs() -> None:
     assert cost.current.hourly == hourly
     assert not cost.created.resources
     assert not cost.applied.resources
+    line = f"Cost: -${hourly:.4f}/h (-${hourly * HOURS:.2f}/month) for what it destroys."
+    assert line in plain_plan(destroying)
 
 
 def test_updates_and_replacements_count_both_sides() -> None:
@@ -122,6 +125,7 @@ def test_updates_and_replacements_count_both_sides() -> None:
     )
     net = cost.created.hourly - cost.destroyed.hourly + cost.update_hourly
     assert (cost.applied.hourly - cost.current.hourly).quantize(CENTS) == net.quantize(CENTS)
+    assert "from its updates" in plain_plan(plan(resized, replaced))
 
 
 def _database(instance_class: Any, **overrides: Any) -> dict[str, Any]:
@@ -170,6 +174,7 @@ def test_values_unknown_until_apply_are_named_never_priced() -> None:
         ("table", "DynamoDB capacity"),
         ("odd", "EBS root volume"),
     }
+    assert "Cost: +$" in plain_plan(unknown)
 
 
 def test_a_region_or_class_without_a_price_is_named_not_zero() -> None:
@@ -210,7 +215,13 @@ def test_a_region_or_class_without_a_price_is_named_not_zero() -> None:
         in db
     )
     assert cost.created.resources[0].address == "db"
-    assert not cost.created.resources[1].charges  # web: nothing counted as zero
+    assert not cost.created.resources[1].charges  # web: nothing counted as zero ...
+    text = plain_plan(unpriced)  # ... and the plan says what it left out
+    assert (
+        "Not priced (no price in the table, or not known before apply): "
+        "db (db.t3.micro DB instance (mariadb), gp2 DB storage); "
+        "web (t3.micro instance, EBS root volume, public IPv4 address)."
+    ) in text
 
 
 def test_a_type_without_a_rule_is_named() -> None:

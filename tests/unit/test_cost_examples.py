@@ -17,6 +17,7 @@ from stackdeploy.plan.types import Plan
 from stackdeploy.pricing.estimate import estimate_plan
 from stackdeploy.pricing.model import CostSummary, Why
 from stackdeploy.pricing.table import shipped_price_table
+from stackdeploy.report.plan_view import plain_plan
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE = shipped_price_table()
@@ -77,6 +78,9 @@ def test_the_three_tier_plan_costs_what_the_table_says() -> None:
         (None, "data transfer out to the internet and between zones and regions"),
     }
     assert {"vpc", "public_a", "web_template", "http"} <= {r.address for r in cost.created.free()}
+    hourly_text = f"+${(by_hand / HOURS).quantize(Decimal('0.0001'))}/h"
+    monthly_text = f"(+${by_hand.quantize(Decimal('0.01'))}/month)"
+    assert f"Cost: {hourly_text} {monthly_text} for what this plan creates" in plain_plan(plan)
 
 
 def test_a_bigger_three_tier_adds_nat_multi_az_and_provisioned_capacity(

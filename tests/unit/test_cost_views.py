@@ -1,4 +1,5 @@
-"""How an estimate is shown: the cost line of a plan (text, markdown, JSON)."""
+"""How an estimate is shown: the cost line of a plan (text, markdown, JSON) and `deploy
+cost`'s itemized view."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from stackdeploy.model.live import LiveState
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.serialize import dumps_public, plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan, Reason, ResourceChange
+from stackdeploy.pricing.estimate import estimate_plan
 from stackdeploy.pricing.table import shipped_price_table
+from stackdeploy.report.cost_view import stack_cost_lines
 from stackdeploy.report.markdown import plan_markdown
 from stackdeploy.report.plan_view import plain_plan
 
@@ -96,6 +99,23 @@ def test_the_json_plan_holds_the_cost_as_exact_decimal_strings() -> None:
     } in cost["created"]["not_estimated"]
 
 
+def test_deploy_cost_itemizes_each_resource_and_totals() -> None:
+    plan = _network_plan()
+    hourly, monthly = _by_hand()
+    lines = [
+        "".join(part for part, _ in line) for line in stack_cost_lines(plan, estimate_plan(plan))
+    ]
+    assert lines[0] == "What stack net (us-east-1, account 123456789012) costs once applied:"
+    assert (
+        "      NAT gateway: 1 × $0.045/hour"
+        "   # its public IPv4 address is billed with its Elastic IP" in lines
+    )
+    assert f"Total: ${hourly:.4f}/h (${monthly:.2f}/month)" in lines
+    assert "No charge: vpc." in lines
+    assert "  nat: NAT gateway data processed (usage-priced, per GB)" in lines
+    assert lines[-1].startswith(f"Prices: AWS on-demand list prices as of {TABLE.as_of}")
+
+
 def test_a_targeted_plan_prices_only_what_it_covers(tmp_path: Path) -> None:
     """With --target the plan holds the targets and what they need: its total is theirs,
     not the stack's, and it says so (also once saved and read back)."""
@@ -112,3 +132,7 @@ def test_a_targeted_plan_prices_only_what_it_covers(tmp_path: Path) -> None:
     expected = f"once applied, the targeted resources cost ${hourly:.4f}/h (${monthly:.2f}/month)."
     assert expected in text
     assert "the stack costs" not in text
+    lines = stack_cost_lines(targeted, estimate_plan(targeted))
+    assert "".join(part for part, _ in next(lines)).startswith(
+        "What the targeted resources of stack devassoc-three-tier"
+    )

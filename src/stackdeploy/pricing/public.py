@@ -6,6 +6,7 @@ rounding: hourly figures to 6 places, monthly to 4, unit prices exactly as the t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from stackdeploy.pricing.model import (
 
 HOURLY_PLACES = 6
 MONTHLY_PLACES = 4
+COST_FORMAT_VERSION = "1"
 
 
 def amount(value: Decimal, places: int) -> str:
@@ -91,4 +93,30 @@ def plan_cost_to_public(cost: PlanCost) -> dict[str, Any]:
         "destroyed": summary_to_public(cost.destroyed),
         "updates": hourly_and_monthly(cost.update_hourly, cost.update_monthly),
         "after_apply": hourly_and_monthly(cost.applied.hourly, cost.applied.monthly),
+    }
+
+
+def stack_cost_to_public(
+    *,
+    stack: str,
+    region: str,
+    account: str,
+    destroy: bool,
+    targets: Sequence[str],
+    cost: PlanCost,
+) -> dict[str, Any]:
+    """`deploy cost --json`: the stack once applied, itemized, and what the plan changes."""
+    return {
+        "format_version": COST_FORMAT_VERSION,
+        "stack": stack,
+        "region": region,
+        "account": account,
+        "destroy": destroy,
+        "targets": list(targets),  # empty: the whole stack
+        "prices": prices_to_public(cost.prices),
+        "once_applied": summary_to_public(cost.applied),
+        "running_now": hourly_and_monthly(cost.current.hourly, cost.current.monthly),
+        "destroyed": summary_to_public(cost.destroyed),
+        "created": hourly_and_monthly(cost.created.hourly, cost.created.monthly),
+        "updates": hourly_and_monthly(cost.update_hourly, cost.update_monthly),
     }

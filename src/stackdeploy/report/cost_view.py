@@ -1,4 +1,4 @@
-"""Cost estimates for people: the cost line under a plan."""
+"""Cost estimates for people: the cost line under a plan, and `deploy cost`'s breakdown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from stackdeploy.plan.types import Plan
 from stackdeploy.pricing.model import (
+    Charge,
+    CostSummary,
     NotEstimated,
+    Per,
     PlanCost,
     PriceInfo,
     Why,
@@ -44,6 +47,12 @@ def prices_sentence(prices: PriceInfo) -> str:
         f"{prices.hours_per_month} hours a month), shipped with stackdeploy; AWS may have "
         "changed them since."
     )
+
+
+def charge_text(charge: Charge) -> str:
+    unit = f" {charge.unit}" if charge.unit else ""
+    per = f"{charge.unit}-{charge.per.value}" if charge.unit else charge.per.value
+    return f"{charge.quantity:f}{unit} × ${charge.unit_price:f}/{per}"
 
 
 def _plan_changes(cost: PlanCost, plan: Plan) -> list[str]:
@@ -119,3 +128,57 @@ def plan_cost_markdown(plan: Plan, cost: PlanCost) -> list[str]:
     for sentence in not_estimated_sentences(_changing_not_estimated(cost)):
         lines += ["", sentence]
     return [*lines, "", f"_{prices_sentence(cost.prices)}_"]
+
+
+def summary_lines(
+    summary: CostSummary, stack_region: str, after_total: tuple[Line, ...] = ()
+) -> Iterator[Line]:
+    """Per resource: its charges, its total; then the total, free resources, the rest."""
+    for resource in summary.priced():
+        where = f", {resource.region}" if resource.region != stack_region else ""
+        yield [
+            (f"  {resource.address}", "bold"),
+            (f" ({resource.type}{where})", "dim"),
+            (f"  {both(resource.hourly, resource.monthly)}", ""),
+        ]
+        for charge in resource.charges:
+            line: Line = [(f"      {charge.item}: {charge_text(charge)}", "")]
+            if charge.per is Per.MONTH or charge.quantity != 1:
+                line.append((f" = {both(charge.hourly, charge.monthly)}", "dim"))
+            if charge.note:
+                line.append((f"   # {charge.note}", "dim"))
+            yield line
+    yield []
+    yield [("Total: ", "bold"), (both(summary.hourly, summary.monthly), "bold")]
+    yield from after_total
+    free = summary.free()
+    if free:
+        yield [(f"No charge: {', '.join(resource.address for resource in free)}.", "dim")]
+    entries = summary.not_estimated()
+    if entries:
+        yield []
+        yield [("Not estimated (named, never counted as zero):", "bold yellow")]
+        for address, item in entries:
+            name = f"{address}: " if address else ""
+            yield [(f"  {name}{item.item}", ""), (f" ({item.reason()})", "dim")]
+
+
+def stack_cost_lines(plan: Plan, cost: PlanCost) -> Iterator[Line]:
+    """`deploy cost`: what the stack runs once the plan is applied (or, for a destroy, what
+    destroying it stops paying), per resource and in total."""
+    where = f" ({plan.region}, account {plan.account})"
+    if plan.destroy:
+        yield [("What destroying stack ", ""), (plan.stack, "bold"), (f"{where} stops paying:", "")]
+        yield []
+        yield from summary_lines(cost.destroyed, plan.region)
+    else:
+        whose = "What the targeted resources of stack " if plan.targets else "What stack "
+        cost_verb = "cost" if plan.targets else "costs"
+        yield [(whose, ""), (plan.stack, "bold"), (f"{where} {cost_verb} once applied:", "")]
+        yield []
+        now: tuple[Line, ...] = ()
+        if cost.current.resources:  # some of it runs already
+            now = ([(f"Running now: {both(cost.current.hourly, cost.current.monthly)}.", "")],)
+        yield from summary_lines(cost.applied, plan.region, now)
+    yield []
+    yield [(prices_sentence(cost.prices), "dim")]

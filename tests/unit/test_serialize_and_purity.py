@@ -54,6 +54,7 @@ def test_pure_packages_never_import_the_aws_sdk() -> None:
         "import stackdeploy.config.loader, stackdeploy.config.schema, stackdeploy.plan.planner\n"
         "import stackdeploy.plan.steps, stackdeploy.plan.serialize, stackdeploy.graph.walk\n"
         "import stackdeploy.graph.render, stackdeploy.specs.registry, stackdeploy.model.stack\n"
+        "import stackdeploy.pricing.estimate, stackdeploy.pricing.public\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
         "print(','.join(bad))\n"
     )

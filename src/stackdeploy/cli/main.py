@@ -7,6 +7,7 @@ import typer
 
 from stackdeploy import __version__
 from stackdeploy.cli.commands.apply import apply
+from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
 from stackdeploy.cli.commands.graph import graph
 from stackdeploy.cli.commands.local import local_app
@@ -26,6 +27,7 @@ app.command()(validate)
 app.command()(plan)
 app.command()(apply)
 app.command()(destroy)
+app.command()(cost)
 app.command()(graph)
 app.command()(output)
 app.command()(schema)

@@ -143,6 +143,7 @@ def make_plan(
         left_alone=tuple(left[address] for address in sorted(left)),
         derived=derived,
         source=stack.source_file,
+        targets=tuple(sorted(targets)),
     )
 
 

@@ -14,6 +14,8 @@ from stackdeploy.plan.types import (
     Reason,
     ResourceChange,
 )
+from stackdeploy.pricing.estimate import estimate_plan
+from stackdeploy.pricing.public import plan_cost_to_public
 from stackdeploy.specs.base import ReplaceStrategy
 
 PUBLIC_FORMAT_VERSION = "1"
@@ -79,6 +81,7 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
         },
         "warnings": list(plan.warnings),
         "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
+        "cost": plan_cost_to_public(estimate_plan(plan)),
     }
 
 
@@ -132,6 +135,7 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
             "source": plan.source,
             "derived": plan.derived,
+            "targets": list(plan.targets),
             "changes": [
                 {
                     "address": c.address,
@@ -194,4 +198,5 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         left_alone=tuple(LeftAlone(**entry) for entry in data.get("left_alone", [])),
         source=str(data.get("source", "")),
         derived=data.get("derived", {}),
+        targets=tuple(data.get("targets", [])),
     )

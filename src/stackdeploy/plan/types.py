@@ -108,6 +108,8 @@ class Plan:
     # Attributes known before their resources exist ({logical id: {attribute: value}}):
     # apply resolves references to them with exactly these values (plan/derived.py).
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The logical ids --target limited it to (with what they need); empty: the whole stack.
+    targets: tuple[str, ...] = ()
 
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]

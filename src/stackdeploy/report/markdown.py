@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from stackdeploy.plan.types import Action, Plan
+from stackdeploy.pricing.estimate import estimate_plan
+from stackdeploy.report.cost_view import plan_cost_markdown
 from stackdeploy.report.plan_view import force_command, plain_plan, symbol
 
 EMOJI = {
@@ -24,6 +26,7 @@ def plan_markdown(plan: Plan) -> str:
         f"**Plan:** {counts['create']} to create, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['delete']} to destroy."
     )
+    lines += ["", *plan_cost_markdown(plan, estimate_plan(plan))]
     lines += ["", "| Action | Resource | Type | Why |", "|---|---|---|---|"]
     for change in plan.actionable():
         why = "; ".join(r.value for r in change.reasons)
@@ -35,7 +38,7 @@ def plan_markdown(plan: Plan) -> str:
     for warning in plan.warnings:
         lines += ["", f"> ⚠️ {warning}"]
     lines += _left_alone(plan)
-    details = plain_plan(plan)
+    details = plain_plan(plan, with_cost=False)  # the cost is said above
     lines += [
         "",
         "<details><summary>Details</summary>",

@@ -11,6 +11,8 @@ from rich.text import Text
 
 from stackdeploy.plan.diff import stable_text
 from stackdeploy.plan.types import Action, Plan, PropertyChange, ResourceChange
+from stackdeploy.pricing.estimate import estimate_plan
+from stackdeploy.report.cost_view import plan_cost_lines
 from stackdeploy.report.values import show
 from stackdeploy.specs.base import ReplaceStrategy
 
@@ -38,7 +40,7 @@ def symbol(change: ResourceChange) -> tuple[str, str]:
     return SYMBOLS.get(change.action, (" ", ""))
 
 
-def plan_lines(plan: Plan) -> Iterator[Line]:
+def plan_lines(plan: Plan, *, with_cost: bool = True) -> Iterator[Line]:
     actionable = plan.actionable()
     if not actionable:
         if plan.destroy:
@@ -61,6 +63,8 @@ def plan_lines(plan: Plan) -> Iterator[Line]:
     yield from warning_lines(plan)
     yield from left_alone_lines(plan)
     yield summary_line(plan)
+    if with_cost:
+        yield from plan_cost_lines(plan, estimate_plan(plan))
 
 
 def warning_lines(plan: Plan) -> Iterator[Line]:
@@ -271,6 +275,7 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(to_text(line), soft_wrap=True)
 
 
-def plain_plan(plan: Plan) -> str:
+def plain_plan(plan: Plan, *, with_cost: bool = True) -> str:
     """The plan as plain text (no colours), e.g. for markdown and tests."""
-    return "\n".join("".join(part for part, _ in line) for line in plan_lines(plan))
+    lines = plan_lines(plan, with_cost=with_cost)
+    return "\n".join("".join(part for part, _ in line) for line in lines)

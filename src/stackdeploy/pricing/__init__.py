@@ -1,0 +1,1 @@
+"""Cost estimates from a price table shipped in the package (pure: no AWS calls)."""

@@ -45,6 +45,7 @@ FREE_TYPES = frozenset(
         "aws.ec2.internet_gateway",
         "aws.ec2.route_table",
         "aws.ec2.security_group",
+        "aws.ec2.security_group_rule",
         "aws.ec2.key_pair",
         "aws.ec2.launch_template",
         "aws.elbv2.target_group",

@@ -1,0 +1,85 @@
+"""Checks across the resources of a stack: references name resources and attributes that
+exist, and each type's own cross-resource rules (specs: ResourceType.checks)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from stackdeploy.config.collector import ErrorCollector
+from stackdeploy.config.documents import StackDocument
+from stackdeploy.config.yamlsource import YamlPath
+from stackdeploy.errors import ConfigError
+from stackdeploy.model.refs import find_refs
+from stackdeploy.model.stack import Stack
+from stackdeploy.specs.registry import RESOURCE_TYPES
+
+
+def check_references(stack: Stack, parsed: StackDocument, collector: ErrorCollector) -> None:
+    known = set(parsed.resources)
+    places: list[tuple[YamlPath, Any, str | None]] = [
+        (("resources", logical_id, "properties"), declared.properties, logical_id)
+        for logical_id, declared in parsed.resources.items()
+    ]
+    places.append((("outputs",), parsed.outputs, None))
+    for logical_id, declared_resource in stack.resources.items():
+        rtype = RESOURCE_TYPES[declared_resource.type]
+        for template_field, rendered_into in rtype.template_properties.items():
+            if template_field in parsed.resources[logical_id].properties:
+                template_path: YamlPath = ("resources", logical_id, "properties", template_field)
+                rendered = declared_resource.properties.get(rendered_into)
+                places.append((template_path, rendered, logical_id))
+    for prefix, value, owner in places:
+        for ref, path in find_refs(value):
+            where = (*prefix, *path)
+            if ref.target not in known:
+                similar = _close(ref.target, known)
+                collector.add(
+                    where,
+                    f"reference {ref} names '{ref.target}', which is not a resource in this stack",
+                    hint=f"did you mean {similar}?" if similar else None,
+                )
+                continue
+            if ref.target == owner:
+                collector.add(
+                    where,
+                    f"{owner} refers to itself ({ref})",
+                    hint="a security group rule uses `self: true` to name its own group",
+                )
+                continue
+            target = stack.resources.get(ref.target)
+            if target is None:
+                continue  # the target had its own error
+            allowed = RESOURCE_TYPES[target.type].referenceable()
+            if ref.attribute not in allowed:
+                collector.add(
+                    where,
+                    f"{target.type} '{ref.target}' has no attribute '{ref.attribute}'",
+                    hint=f"attributes: {', '.join(sorted(allowed))}",
+                )
+    for logical_id, declared in parsed.resources.items():
+        for index, dependency in enumerate(declared.depends_on):
+            if dependency not in known:
+                collector.add(
+                    ("resources", logical_id, "depends_on", index),
+                    f"depends_on names '{dependency}', which is not a resource in this stack",
+                )
+
+
+def _close(name: str, known: set[str]) -> str | None:
+    matches = difflib.get_close_matches(name, sorted(known), n=1)
+    return matches[0] if matches else None
+
+
+def run_type_checks(stack: Stack, collector: ErrorCollector) -> None:
+    used = sorted({resource.type for resource in stack.resources.values()})
+    for type_name in used:
+        for check in RESOURCE_TYPES[type_name].checks:
+            for issue in check(stack):
+                collector.errors.append(
+                    ConfigError(
+                        issue.message,
+                        location=stack.property_location(issue.logical_id, issue.path),
+                        hint=issue.hint,
+                    )
+                )

@@ -1,0 +1,141 @@
+"""The resources of a stack file: each declaration checked against its type, its files read,
+its templates rendered, and its properties brought to canonical form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from stackdeploy.config import limits
+from stackdeploy.config.collector import ErrorCollector
+from stackdeploy.config.documents import LOGICAL_ID, StackDocument
+from stackdeploy.config.textfile import read_text_file
+from stackdeploy.config.yamlsource import YamlPath
+from stackdeploy.errors import ConfigError
+from stackdeploy.model.stack import Resource
+from stackdeploy.specs.base import ResourceType
+from stackdeploy.specs.registry import RESOURCE_TYPES, similar_type_names
+
+
+def declared_resources(
+    parsed: StackDocument,
+    region: str,
+    stack_tags: dict[str, str],
+    collector: ErrorCollector,
+    render: Callable[[str], str] | None,
+) -> Iterator[tuple[str, Resource]]:
+    for logical_id, declared in parsed.resources.items():
+        path: YamlPath = ("resources", logical_id)
+        if not LOGICAL_ID.match(logical_id):
+            collector.add(
+                path,
+                f"'{logical_id}' is not a valid logical id",
+                hint="use letters, digits, _ and -, starting with a letter or _",
+            )
+            continue
+        rtype = RESOURCE_TYPES.get(declared.type)
+        if rtype is None:
+            similar = similar_type_names(declared.type)
+            hint = f"did you mean {' or '.join(similar)}?" if similar else "see: deploy schema"
+            collector.add((*path, "type"), f"unknown resource type '{declared.type}'", hint)
+            continue
+        raw = _read_files(rtype, declared.properties, collector, path)
+        if raw is None:
+            continue
+        try:
+            properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
+        except ValidationError as error:
+            collector.add_validation((*path, "properties"), error)
+            continue
+        if not _render_templates(rtype, properties, render, collector, path):
+            continue
+        yield (
+            logical_id,
+            Resource(
+                logical_id=logical_id,
+                type=rtype.name,
+                region=declared.region or region,
+                properties=properties,
+                depends_on=tuple(declared.depends_on),
+                generated_name=rtype.name_property is not None
+                and raw.get(rtype.name_property) is None,
+            ),
+        )
+
+
+def _read_files(
+    rtype: ResourceType, declared: dict[str, Any], collector: ErrorCollector, path: YamlPath
+) -> dict[str, Any] | None:
+    """The properties with each file property (e.g. public_key_file) replaced by the file's
+    content under its target name, before validation, so the content is validated and
+    canonicalized exactly like an inline value. None when a file cannot be read."""
+    properties = dict(declared)
+    for file_field, target in rtype.file_properties.items():
+        file_path = properties.get(file_field)
+        if file_path is None or target in properties:
+            continue  # absent, or both given: the spec says which one to keep
+        del properties[file_field]
+        where = collector.document.location((*path, "properties", file_field))
+        resolved = Path(str(file_path)).expanduser()
+        if not resolved.is_absolute():
+            resolved = Path(collector.document.file).parent / resolved
+        try:
+            text = read_text_file(
+                resolved, "file", limits.PROPERTY_FILE_BYTES, "they hold keys and the like"
+            )
+        except ConfigError as error:
+            error.location = where
+            collector.errors.append(error)
+            return None
+        properties[target] = text.strip()
+    return properties
+
+
+def _render_templates(
+    rtype: ResourceType,
+    properties: dict[str, Any],
+    render: Callable[[str], str] | None,
+    collector: ErrorCollector,
+    path: YamlPath,
+) -> bool:
+    """Render templates into their target properties (e.g. user_data)."""
+    for template_field, target in rtype.template_properties.items():
+        name = properties.pop(template_field, None)
+        if name is None:
+            continue
+        if render is None:
+            collector.add((*path, "properties", template_field), "templates need a stack file")
+            return False
+        try:
+            properties[target] = render(str(name))
+        except ConfigError as error:
+            if error.location is None:
+                error.location = collector.document.location((*path, "properties", template_field))
+            collector.errors.append(error)
+            return False
+    return True
+
+
+def canonical_properties(
+    rtype: ResourceType,
+    raw: dict[str, Any],
+    stack_name: str,
+    logical_id: str,
+    stack_tags: dict[str, str],
+) -> dict[str, Any]:
+    """Validate raw properties and bring them to the canonical form the differ compares.
+
+    Raises pydantic.ValidationError for invalid input.
+    """
+    spec = rtype.spec.model_validate(raw)
+    properties = rtype.canonical(spec.model_dump(mode="json", by_alias=True))
+    if rtype.name_property and properties.get(rtype.name_property) is None:
+        properties[rtype.name_property] = rtype.generated_name_for(stack_name, logical_id)
+    if rtype.stack_defaults:
+        properties = rtype.stack_defaults(properties, stack_name)
+    if rtype.taggable:
+        properties["tags"] = {**stack_tags, **properties.get("tags", {})}
+    return properties

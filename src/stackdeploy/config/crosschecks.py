@@ -9,14 +9,20 @@ from typing import Any
 from stackdeploy.config.collector import ErrorCollector
 from stackdeploy.config.documents import StackDocument
 from stackdeploy.config.yamlsource import YamlPath
-from stackdeploy.errors import ConfigError
+from stackdeploy.errors import ConfigError, GraphError
+from stackdeploy.graph.build import (
+    check_acyclic,
+    dependency_graph,
+    ordering_dependencies,
+    ordering_targets,
+)
 from stackdeploy.model.refs import find_refs
 from stackdeploy.model.stack import Stack
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
 def check_references(stack: Stack, parsed: StackDocument, collector: ErrorCollector) -> None:
-    known = set(parsed.resources)
+    known = set(parsed.resources) | set(stack.unvalidated)
     places: list[tuple[YamlPath, Any, str | None]] = [
         (("resources", logical_id, "properties"), declared.properties, logical_id)
         for logical_id, declared in parsed.resources.items()
@@ -66,6 +72,21 @@ def check_references(stack: Stack, parsed: StackDocument, collector: ErrorCollec
                 )
 
 
+def check_cycles(stack: Stack, parsed: StackDocument, collector: ErrorCollector) -> None:
+    """A dependency cycle, found also through resources that failed validation: their
+    references are read from the file as written."""
+    dependencies = {
+        logical_id: ordering_dependencies(stack, resource)
+        if (resource := stack.resources.get(logical_id))
+        else ordering_targets(stack, logical_id, declared.properties, declared.depends_on)
+        for logical_id, declared in parsed.resources.items()
+    }
+    try:
+        check_acyclic(dependency_graph(dependencies), stack)
+    except GraphError as error:
+        collector.add_error(error)
+
+
 def _close(name: str, known: set[str]) -> str | None:
     matches = difflib.get_close_matches(name, sorted(known), n=1)
     return matches[0] if matches else None
@@ -76,7 +97,7 @@ def run_type_checks(stack: Stack, collector: ErrorCollector) -> None:
     for type_name in used:
         for check in RESOURCE_TYPES[type_name].checks:
             for issue in check(stack):
-                collector.errors.append(
+                collector.add_error(
                     ConfigError(
                         issue.message,
                         location=stack.property_location(issue.logical_id, issue.path),

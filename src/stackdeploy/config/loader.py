@@ -12,21 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
-from stackdeploy.config.crosschecks import check_references, run_type_checks
-from stackdeploy.config.documents import StackDocument
+from stackdeploy.config.crosschecks import check_cycles, check_references, run_type_checks
+from stackdeploy.config.documents import parse_stack_document
 from stackdeploy.config.render import render_file, render_template, template_search_path
-from stackdeploy.config.resources import canonical_properties, declared_resources
+from stackdeploy.config.resources import canonical_properties, declare_resources, known_type
 from stackdeploy.config.sandbox import RenderBudget
 from stackdeploy.config.sourcemap import SourceMap
 from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.variables import declared_variables, resolve_variables, top_level_scalar
 from stackdeploy.config.yamlsource import YamlDocument, format_path, parse_yaml
-from stackdeploy.errors import ConfigError, ConfigErrors, DeployError, SourceLocation
-from stackdeploy.graph.build import build_graph
+from stackdeploy.errors import ConfigError, ConfigErrors, SourceLocation
 from stackdeploy.model.stack import Stack
 from stackdeploy.specs.base import check_user_tags
 
@@ -91,16 +88,10 @@ def build_stack(
     digest: str,
     render: Callable[[str], str] | None = None,
 ) -> Stack:
+    """The validated Stack, or every error found in the document: a resource that fails
+    validation leaves the checks across resources to run on the others."""
     collector = ErrorCollector(document)
-    data = document.data
-    if not isinstance(data, dict):
-        raise ConfigError("a stack file must be a YAML mapping", location=document.location(()))
-    try:
-        parsed = StackDocument.model_validate(data)
-    except ValidationError as error:
-        collector.add_validation((), error)
-        raise ConfigErrors(collector.errors) from None
-
+    parsed, failed_entries = parse_stack_document(document, collector)
     region = options.region_override or parsed.region or options.fallback_region
     if region is None:
         raise ConfigError(
@@ -114,7 +105,7 @@ def build_stack(
         collector.add(("tags",), str(error))
         stack_tags = {}
 
-    resources = dict(declared_resources(parsed, region, stack_tags, collector, render))
+    declared = declare_resources(parsed, region, stack_tags, collector, render)
     source_lines = {
         format_path(path): line
         for path, rendered in document.lines.items()
@@ -126,20 +117,19 @@ def build_stack(
         description=parsed.description,
         tags=stack_tags,
         variables=variables,
-        resources=resources,
+        resources=declared.valid,
         outputs=parsed.outputs,
         source_file=document.file,
         source_digest=digest,
         source_lines=source_lines,
+        unvalidated={
+            **{logical_id: known_type(t) for logical_id, t in failed_entries.items()},
+            **declared.unvalidated,
+        },
     )
     check_references(stack, parsed, collector)
-    if not collector.errors:
-        try:
-            build_graph(stack)
-        except DeployError as error:
-            collector.errors.append(error)  # type: ignore[arg-type]
-    if not collector.errors:
-        run_type_checks(stack, collector)
-    if collector.errors:
-        raise ConfigErrors(collector.errors)
+    check_cycles(stack, parsed, collector)
+    run_type_checks(stack, collector)
+    if collector:
+        raise ConfigErrors(collector.errors())
     return stack

@@ -3,7 +3,8 @@ its templates rendered, and its properties brought to canonical form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
-from stackdeploy.config.documents import LOGICAL_ID, StackDocument
+from stackdeploy.config.documents import LOGICAL_ID, ResourceDocument, StackDocument
 from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.yamlsource import YamlPath
 from stackdeploy.errors import ConfigError
@@ -20,50 +21,79 @@ from stackdeploy.specs.base import ResourceType
 from stackdeploy.specs.registry import RESOURCE_TYPES, similar_type_names
 
 
-def declared_resources(
+@dataclass
+class DeclaredResources:
+    """What the file's resource declarations came to."""
+
+    valid: dict[str, Resource] = field(default_factory=dict)
+    # Those that failed, with the type they were declared with (None: no known type).
+    unvalidated: dict[str, str | None] = field(default_factory=dict)
+
+
+def known_type(type_name: object) -> str | None:
+    """The type a declaration names, if stackdeploy knows it."""
+    return type_name if isinstance(type_name, str) and type_name in RESOURCE_TYPES else None
+
+
+def declare_resources(
     parsed: StackDocument,
     region: str,
     stack_tags: dict[str, str],
     collector: ErrorCollector,
     render: Callable[[str], str] | None,
-) -> Iterator[tuple[str, Resource]]:
-    for logical_id, declared in parsed.resources.items():
-        path: YamlPath = ("resources", logical_id)
-        if not LOGICAL_ID.match(logical_id):
-            collector.add(
-                path,
-                f"'{logical_id}' is not a valid logical id",
-                hint="use letters, digits, _ and -, starting with a letter or _",
-            )
-            continue
-        rtype = RESOURCE_TYPES.get(declared.type)
-        if rtype is None:
-            similar = similar_type_names(declared.type)
-            hint = f"did you mean {' or '.join(similar)}?" if similar else "see: deploy schema"
-            collector.add((*path, "type"), f"unknown resource type '{declared.type}'", hint)
-            continue
-        raw = _read_files(rtype, declared.properties, collector, path)
-        if raw is None:
-            continue
-        try:
-            properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
-        except ValidationError as error:
-            collector.add_validation((*path, "properties"), error)
-            continue
-        if not _render_templates(rtype, properties, render, collector, path):
-            continue
-        yield (
-            logical_id,
-            Resource(
-                logical_id=logical_id,
-                type=rtype.name,
-                region=declared.region or region,
-                properties=properties,
-                depends_on=tuple(declared.depends_on),
-                generated_name=rtype.name_property is not None
-                and raw.get(rtype.name_property) is None,
-            ),
+) -> DeclaredResources:
+    declared = DeclaredResources()
+    for logical_id, entry in parsed.resources.items():
+        resource = _resource(logical_id, entry, parsed.stack, region, stack_tags, collector, render)
+        if resource is None:
+            declared.unvalidated[logical_id] = known_type(entry.type)
+        else:
+            declared.valid[logical_id] = resource
+    return declared
+
+
+def _resource(
+    logical_id: str,
+    declared: ResourceDocument,
+    stack_name: str,
+    region: str,
+    stack_tags: dict[str, str],
+    collector: ErrorCollector,
+    render: Callable[[str], str] | None,
+) -> Resource | None:
+    """The resource a declaration makes, or None when it has errors (reported)."""
+    path: YamlPath = ("resources", logical_id)
+    if not LOGICAL_ID.match(logical_id):
+        collector.add(
+            path,
+            f"'{logical_id}' is not a valid logical id",
+            hint="use letters, digits, _ and -, starting with a letter or _",
         )
+        return None
+    rtype = RESOURCE_TYPES.get(declared.type)
+    if rtype is None:
+        similar = similar_type_names(declared.type)
+        hint = f"did you mean {' or '.join(similar)}?" if similar else "see: deploy schema"
+        collector.add((*path, "type"), f"unknown resource type '{declared.type}'", hint)
+        return None
+    raw = _read_files(rtype, declared.properties, collector, path)
+    if raw is None:
+        return None
+    try:
+        properties = canonical_properties(rtype, raw, stack_name, logical_id, stack_tags)
+    except ValidationError as error:
+        collector.add_validation((*path, "properties"), error)
+        return None
+    if not _render_templates(rtype, properties, render, collector, path):
+        return None
+    return Resource(
+        logical_id=logical_id,
+        type=rtype.name,
+        region=declared.region or region,
+        properties=properties,
+        depends_on=tuple(declared.depends_on),
+        generated_name=rtype.name_property is not None and raw.get(rtype.name_property) is None,
+    )
 
 
 def _read_files(
@@ -88,7 +118,7 @@ def _read_files(
             )
         except ConfigError as error:
             error.location = where
-            collector.errors.append(error)
+            collector.add_error(error)
             return None
         properties[target] = text.strip()
     return properties
@@ -112,9 +142,10 @@ def _render_templates(
         try:
             properties[target] = render(str(name))
         except ConfigError as error:
+            where: YamlPath = (*path, "properties", template_field)
             if error.location is None:
-                error.location = collector.document.location((*path, "properties", template_field))
-            collector.errors.append(error)
+                error.location = collector.document.location(where)
+            collector.add_error(error, at=where)
             return False
     return True
 

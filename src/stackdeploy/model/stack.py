@@ -49,6 +49,11 @@ class Stack(BaseModel):
     source_digest: str = ""
     # Dotted YAML path -> line in the source file, for errors found after loading.
     source_lines: dict[str, int] = Field(default_factory=dict)
+    # Resources the file declares that failed validation, by logical id, with the type they
+    # were declared with (None when that is no known type). Only the loader sets it, while it
+    # collects errors, so that cross-resource checks can run on the other resources without
+    # concluding anything from what these might say; a loaded stack has none.
+    unvalidated: dict[str, str | None] = Field(default_factory=dict, exclude=True)
 
     def location(self, path: YamlPath) -> SourceLocation:
         dotted = format_path(path)
@@ -66,6 +71,10 @@ class Stack(BaseModel):
         if ref is None or ref.attribute != attribute:
             return None
         return self.resources.get(ref.target)
+
+    def may_hold_unvalidated(self, type_name: str) -> bool:
+        """Whether a resource of this type may be among those that failed validation."""
+        return any(declared in (type_name, None) for declared in self.unvalidated.values())
 
     def regions(self) -> set[str]:
         return {self.region} | {r.region for r in self.resources.values()}

@@ -15,6 +15,7 @@ from stackdeploy.graph.build import (
     dependency_graph,
     ordering_dependencies,
     ordering_targets,
+    orders_nothing,
 )
 from stackdeploy.model.refs import find_refs
 from stackdeploy.model.stack import Stack
@@ -46,7 +47,10 @@ def check_references(stack: Stack, parsed: StackDocument, collector: ErrorCollec
                     hint=f"did you mean {similar}?" if similar else None,
                 )
                 continue
-            if ref.target == owner:
+            # Only a value known before create can be part of the resource's own creation:
+            # a bucket policy's Resource naming "${bucket.arn}/*" (never rendered user data,
+            # which is one string, no policy).
+            if ref.target == owner and not orders_nothing(stack, ref, path):
                 collector.add(
                     where,
                     f"{owner} refers to itself ({ref})",

@@ -38,10 +38,26 @@ _NAMING_ELEMENTS = frozenset({"Resource", "NotResource", "Condition"})
 
 
 def _names_only(path: tuple[str | int, ...]) -> bool:
-    """Whether a reference at `path` sits in a policy statement's Resource or Condition."""
-    return any(
-        part == "Statement" and index + 2 < len(path) and path[index + 2] in _NAMING_ELEMENTS
-        for index, part in enumerate(path)
+    """Whether a reference at `path` sits in a policy statement's Resource, NotResource or
+    Condition: of a statement in a list, or of the one statement a file may write alone."""
+    for index, part in enumerate(path):
+        if part != "Statement":
+            continue
+        element = path[index + 1 : index + 3]
+        if element and isinstance(element[0], int):
+            element = element[1:]
+        if element and element[0] in _NAMING_ELEMENTS:
+            return True
+    return False
+
+
+def orders_nothing(stack: Stack, ref: Ref, path: tuple[str | int, ...]) -> bool:
+    """Whether a reference at `path` in its resource's properties needs nothing created first:
+    it names, where a policy only names resources, an attribute known before create (a
+    bucket's ARN). Also when its resource failed validation and the attribute may be such
+    (so the loader then claims no cycle through it, and no wrong self-reference)."""
+    return _names_only(path) and (
+        known_before_create(stack, ref) or _may_be_known_before_create(stack, ref)
     )
 
 
@@ -58,15 +74,11 @@ def ordering_targets(
     """ordering_dependencies of the resource `owner` declared with these properties, which
     need not be valid (the loader looks for cycles among resources that failed validation
     too). A reference to the owner itself orders nothing: the loader allows only those that
-    resolve before create (a bucket policy naming the bucket's own ARN)."""
+    order nothing anyway (a bucket policy naming the bucket's own ARN)."""
     return set(depends_on) | {
         ref.target
         for ref, path in find_refs(properties)
-        if ref.target != owner
-        and not (
-            _names_only(path)
-            and (known_before_create(stack, ref) or _may_be_known_before_create(stack, ref))
-        )
+        if ref.target != owner and not orders_nothing(stack, ref, path)
     }
 
 

@@ -29,8 +29,10 @@ class Resource(BaseModel):
         return sorted({ref for ref, _ in find_refs(self.properties)})
 
     def dependencies(self) -> set[str]:
-        """Logical ids this resource needs first: reference targets and depends_on."""
-        return {ref.target for ref in self.refs()} | set(self.depends_on)
+        """Logical ids this resource needs first: reference targets and depends_on (not itself:
+        the references a resource may make to itself are known before it is created)."""
+        others = {ref.target for ref in self.refs() if ref.target != self.logical_id}
+        return others | set(self.depends_on)
 
 
 class Stack(BaseModel):

@@ -17,27 +17,35 @@ from stackdeploy.graph.build import (
     ordering_targets,
     orders_nothing,
 )
-from stackdeploy.model.refs import find_refs
+from stackdeploy.model.refs import Ref, find_refs
 from stackdeploy.model.stack import Stack
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
 def check_references(stack: Stack, parsed: StackDocument, collector: ErrorCollector) -> None:
     known = set(parsed.resources) | set(stack.unvalidated)
-    places: list[tuple[YamlPath, Any, str | None]] = [
-        (("resources", logical_id, "properties"), declared.properties, logical_id)
+    # (where, the value written there, the resource it belongs to, references already
+    # checked where the file wrote them)
+    places: list[tuple[YamlPath, Any, str | None, set[Ref]]] = [
+        (("resources", logical_id, "properties"), declared.properties, logical_id, set())
         for logical_id, declared in parsed.resources.items()
     ]
-    places.append((("outputs",), parsed.outputs, None))
+    places.append((("outputs",), parsed.outputs, None, set()))
     for logical_id, declared_resource in stack.resources.items():
         rtype = RESOURCE_TYPES[declared_resource.type]
+        written = parsed.resources[logical_id].properties
         for template_field, rendered_into in rtype.template_properties.items():
-            if template_field in parsed.resources[logical_id].properties:
+            if template_field in written:
                 template_path: YamlPath = ("resources", logical_id, "properties", template_field)
                 rendered = declared_resource.properties.get(rendered_into)
-                places.append((template_path, rendered, logical_id))
-    for prefix, value, owner in places:
+                # A template that writes the resource's own properties (resource.subnet_id)
+                # or its variables repeats their references: each is judged where written.
+                checked = {ref for ref, _ in find_refs(written)}
+                places.append((template_path, rendered, logical_id, checked))
+    for prefix, value, owner, checked in places:
         for ref, path in find_refs(value):
+            if ref in checked:
+                continue
             where = (*prefix, *path)
             if ref.target not in known:
                 similar = _close(ref.target, known)

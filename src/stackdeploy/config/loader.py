@@ -7,7 +7,7 @@ nothing here talks to AWS.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,12 @@ from stackdeploy.config.collector import ErrorCollector
 from stackdeploy.config.crosschecks import check_cycles, check_references, run_type_checks
 from stackdeploy.config.documents import parse_stack_document
 from stackdeploy.config.render import render_file, render_template, template_search_path
-from stackdeploy.config.resources import canonical_properties, declare_resources, known_type
+from stackdeploy.config.resources import (
+    RenderTemplate,
+    canonical_properties,
+    declare_resources,
+    known_type,
+)
 from stackdeploy.config.sandbox import RenderBudget
 from stackdeploy.config.sourcemap import SourceMap
 from stackdeploy.config.textfile import read_text_file
@@ -77,7 +82,7 @@ def _load_stack(path: Path, options: LoadOptions) -> Stack:
         variables,
         options,
         digest,
-        render=lambda name: render_file(name, context, search_path, budget),
+        render=lambda name, own: render_file(name, {**context, **own}, search_path, budget),
     )
 
 
@@ -86,7 +91,7 @@ def build_stack(
     variables: dict[str, Any],
     options: LoadOptions,
     digest: str,
-    render: Callable[[str], str] | None = None,
+    render: RenderTemplate | None = None,
 ) -> Stack:
     """The validated Stack, or every error found in the document: a resource that fails
     validation leaves the checks across resources to run on the others."""

@@ -3,10 +3,11 @@ its templates rendered, and its properties brought to canonical form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -17,8 +18,11 @@ from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.yamlsource import YamlPath
 from stackdeploy.errors import ConfigError
 from stackdeploy.model.stack import Resource
-from stackdeploy.specs.base import ResourceType
+from stackdeploy.specs.base import TEMPLATE_RESOURCE, TEMPLATE_VARS, ResourceType
 from stackdeploy.specs.registry import RESOURCE_TYPES, similar_type_names
+
+# Renders a template file by name with these variables, over the stack's own.
+RenderTemplate = Callable[[str, Mapping[str, Any]], str]
 
 
 @dataclass
@@ -40,7 +44,7 @@ def declare_resources(
     region: str,
     stack_tags: dict[str, str],
     collector: ErrorCollector,
-    render: Callable[[str], str] | None,
+    render: RenderTemplate | None,
 ) -> DeclaredResources:
     declared = DeclaredResources()
     for logical_id, entry in parsed.resources.items():
@@ -59,7 +63,7 @@ def _resource(
     region: str,
     stack_tags: dict[str, str],
     collector: ErrorCollector,
-    render: Callable[[str], str] | None,
+    render: RenderTemplate | None,
 ) -> Resource | None:
     """The resource a declaration makes, or None when it has errors (reported)."""
     path: YamlPath = ("resources", logical_id)
@@ -84,12 +88,13 @@ def _resource(
     except ValidationError as error:
         collector.add_validation((*path, "properties"), error)
         return None
-    if not _render_templates(rtype, properties, render, collector, path):
+    identity = Identity(logical_id, rtype.name, declared.region or region)
+    if not _render_templates(rtype, identity, properties, render, collector, path):
         return None
     return Resource(
         logical_id=logical_id,
         type=rtype.name,
-        region=declared.region or region,
+        region=identity.region,
         properties=properties,
         depends_on=tuple(declared.depends_on),
         generated_name=rtype.name_property is not None and raw.get(rtype.name_property) is None,
@@ -124,30 +129,56 @@ def _read_files(
     return properties
 
 
+class Identity(NamedTuple):
+    """Who a resource is, beyond its properties."""
+
+    logical_id: str
+    type: str
+    region: str
+
+
 def _render_templates(
     rtype: ResourceType,
+    identity: Identity,
     properties: dict[str, Any],
-    render: Callable[[str], str] | None,
+    render: RenderTemplate | None,
     collector: ErrorCollector,
     path: YamlPath,
 ) -> bool:
-    """Render templates into their target properties (e.g. user_data)."""
+    """Render templates into their target properties (e.g. user_data), each with the stack's
+    variables, the resource itself and the variables its template_vars give."""
+    names = {field: properties.pop(field, None) for field in rtype.template_properties}
+    variables = properties.pop(TEMPLATE_VARS, None) if rtype.template_properties else None
+    own = template_view(rtype, identity, properties)
+    context = {**(variables or {}), TEMPLATE_RESOURCE: own}
     for template_field, target in rtype.template_properties.items():
-        name = properties.pop(template_field, None)
+        name = names[template_field]
         if name is None:
             continue
+        where: YamlPath = (*path, "properties", template_field)
         if render is None:
-            collector.add((*path, "properties", template_field), "templates need a stack file")
+            collector.add(where, "templates need a stack file")
             return False
         try:
-            properties[target] = render(str(name))
+            properties[target] = render(str(name), context)
         except ConfigError as error:
-            where: YamlPath = (*path, "properties", template_field)
             if error.location is None:
                 error.location = collector.document.location(where)
             collector.add_error(error, at=where)
             return False
     return True
+
+
+def template_view(
+    rtype: ResourceType, identity: Identity, properties: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a template sees as `resource`: the properties as validated (references still
+    `${...}` text, which resolves at apply time wherever the template writes it), with its
+    logical id, type and region; not what the templates themselves are to render. A copy, so
+    that no template changes the resource."""
+    rendered_into = set(rtype.template_properties.values())
+    view = {k: v for k, v in properties.items() if k not in rendered_into}
+    return copy.deepcopy({**view, **identity._asdict()})
 
 
 def canonical_properties(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from stackdeploy.config import loader
 from stackdeploy.config.loader import load_stack
 from stackdeploy.config.yamlsource import YamlDocument
 from stackdeploy.errors import ConfigError, ConfigErrors
+from stackdeploy.model.stack import Stack
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,6 +115,10 @@ def errors_of(path: Path) -> list[ConfigError]:
         load_stack(path)
     error = caught.value
     return error.errors if isinstance(error, ConfigErrors) else [error]
+
+
+def described(error: ConfigError) -> str:
+    return f"{error.location.path if error.location else ''}: {error.message}"
 
 
 def line_of(text: str, marker: str) -> int:
@@ -267,19 +272,58 @@ def _valid_stacks(tmp_path: Path) -> list[Path]:
     return [*sorted((REPO / "stacks").glob("*.yaml")), other]
 
 
-Breakage = Callable[[dict[str, Any]], None]
+# Changes the `resources:` mapping of a rendered stack file around one logical id.
+Breakage = Callable[[dict[str, Any], str], None]
 
 
-def _unknown_property(entry: dict[str, Any]) -> None:
+def _unknown_property(resources: dict[str, Any], victim: str) -> None:
+    entry = resources[victim]
     entry["properties"] = {**(entry.get("properties") or {}), "not_a_property": 1}
 
 
-def _unknown_type(entry: dict[str, Any]) -> None:
-    entry["type"] = entry["type"] + "_typo"
+def _unknown_type(resources: dict[str, Any], victim: str) -> None:
+    resources[victim]["type"] += "_typo"
 
 
-def _bad_region(entry: dict[str, Any]) -> None:
-    entry["region"] = "nowhere"
+def _bad_region(resources: dict[str, Any], victim: str) -> None:
+    resources[victim]["region"] = "nowhere"
+
+
+def _renamed(resources: dict[str, Any], victim: str) -> None:
+    renamed = {f"{k}_renamed" if k == victim else k: v for k, v in resources.items()}
+    resources.clear()
+    resources.update(renamed)
+
+
+def each_resource_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breaks: Breakage
+) -> Iterator[tuple[str, list[str]]]:
+    """(what was broken, the errors found) for each resource of every valid stack here, in
+    turn; at the end, every resource type must have been broken somewhere. Each stack is
+    rendered once: its YAML document, changed, is validated again and again."""
+    original = loader.build_stack
+    rendered: list[tuple[YamlDocument, tuple[Any, ...], dict[str, Any]]] = []
+
+    def keep(document: YamlDocument, *args: Any, **kwargs: Any) -> Stack:
+        rendered.append((document, args, kwargs))
+        return original(document, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "build_stack", keep)
+    covered: set[str] = set()
+    for path in _valid_stacks(tmp_path):
+        stack = load_stack(path)
+        covered |= {resource.type for resource in stack.resources.values()}
+        document, args, kwargs = rendered.pop()
+        for victim in stack.resources:
+            data = copy.deepcopy(document.data)
+            breaks(data["resources"], victim)
+            try:
+                original(dataclasses.replace(document, data=data), *args, **kwargs)
+                found = []  # a resource nothing refers to may well be renamed
+            except ConfigErrors as errors:
+                found = [described(error) for error in errors.errors]
+            yield f"{path.name}, {victim}", found
+    assert covered == set(RESOURCE_TYPES), "a type no stack here declares is not exercised"
 
 
 BREAKAGES: dict[str, tuple[Breakage, str]] = {
@@ -296,26 +340,19 @@ def test_a_failed_resource_gives_its_own_error_and_no_other(
     """Each resource of every valid stack, broken in turn: every type's checks then run with a
     failed neighbour, and may neither crash nor blame the resources that are still fine."""
     breaks, says = BREAKAGES[breakage]
-    original = loader.build_stack
-    victim: list[str] = []  # the logical id to break in the next load
+    for broken, found in each_resource_broken(tmp_path, monkeypatch, breaks):
+        victim = broken.split(", ")[1]
+        assert len(found) == 1, f"{broken} broken:\n" + "\n".join(found)
+        assert found[0].startswith(f"resources.{victim}"), found[0]
+        assert says in found[0]
 
-    def build_broken(document: YamlDocument, *args: Any, **kwargs: Any) -> Any:
-        data = copy.deepcopy(document.data)
-        breaks(data["resources"][victim[0]])
-        return original(dataclasses.replace(document, data=data), *args, **kwargs)
 
-    covered: set[str] = set()
-    for path in _valid_stacks(tmp_path):
-        stack = load_stack(path)
-        covered |= {resource.type for resource in stack.resources.values()}
-        monkeypatch.setattr(loader, "build_stack", build_broken)
-        for logical_id in stack.resources:
-            victim[:] = [logical_id]
-            found = [
-                f"{e.location.path if e.location else ''}: {e.message}" for e in errors_of(path)
-            ]
-            assert len(found) == 1, f"{path.name}, {logical_id} broken:\n" + "\n".join(found)
-            assert found[0].startswith(f"resources.{logical_id}"), found[0]
-            assert says in found[0]
-        monkeypatch.setattr(loader, "build_stack", original)
-    assert covered == set(RESOURCE_TYPES), "a type no stack here declares is not exercised"
+def test_references_to_a_renamed_resource_are_the_only_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """References that name no resource: the checks must take them for what they are (errors
+    the loader reports), never for literal values they judge, nor for missing resources."""
+    for broken, found in each_resource_broken(tmp_path, monkeypatch, _renamed):
+        victim = broken.split(", ")[1]
+        for error in found:
+            assert f"names '{victim}', which is not a resource" in error, f"{broken}: {error}"

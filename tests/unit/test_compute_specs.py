@@ -137,7 +137,7 @@ def test_launch_data_changes_are_updates_not_replacements() -> None:
 
 
 def test_launch_data_names_the_spec_fields() -> None:
-    own = {"name", "tags", "user_data_template"}
+    own = {"name", "tags", "user_data_template", "template_vars"}
     assert set(LAUNCH_DATA) == set(LAUNCH_TEMPLATE.spec.model_fields) - own
 
 

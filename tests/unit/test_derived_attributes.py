@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from stackdeploy.apply.executor import _Executor
+from stackdeploy.aws.timing import Timing
 from stackdeploy.config.loader import load_stack
+from stackdeploy.errors import ConfigErrors
 from stackdeploy.graph.build import build_graph
 from stackdeploy.model.live import LiveState
 from stackdeploy.model.stack import Stack
@@ -100,3 +105,91 @@ def test_without_the_account_they_are_known_after_apply(tmp_path: Path) -> None:
     data = plan.change("data").after or {}
     assert data["replication"]["role"] is UNKNOWN
     assert plan.derived == {}
+
+
+# A bucket's policy names the bucket by its own ARN, known before it exists; nothing else of
+# a resource may name the resource itself.
+OWN_ARN = """\
+stack: own
+region: us-west-2
+resources:
+  data:
+    type: aws.s3.bucket
+    properties:
+      name: own-data-${aws:account_id}
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Deny
+            Principal: "*"
+            Action: s3:PutObject
+            Resource: "${data.arn}/*"
+            Condition: {"Null": {"s3:x-amz-server-side-encryption": "true"}}
+          - Effect: Deny
+            Principal: "*"
+            Action: s3:*
+            NotResource: ["${data.arn}", "${data.arn}/*"]
+  alone:
+    type: aws.s3.bucket
+    properties:
+      name: own-alone-bucket
+      policy:
+        Statement: {Effect: Deny, Principal: "*", Action: s3:*, Resource: "${alone.arn}/*"}
+"""
+
+
+def test_a_bucket_policy_may_name_the_bucket_by_its_own_arn(tmp_path: Path) -> None:
+    path = tmp_path / "own.yaml"
+    path.write_text(OWN_ARN)
+    stack = load_stack(path)
+    assert set(build_graph(stack).edges) == set()
+    assert stack.resources["data"].dependencies() == set()
+    plan = make_plan(stack, LiveState(), account=ACCOUNT, lookups=LOOKUPS)
+    arn = f"arn:aws:s3:::own-data-{ACCOUNT}"
+    statements = (plan.change("data").after or {})["policy"]["Statement"]
+    assert sorted(str(s.get("Resource") or s.get("NotResource")) for s in statements) == [
+        str([arn, f"{arn}/*"]),
+        str([f"{arn}/*"]),
+    ]
+    [alone] = (plan.change("alone").after or {})["policy"]["Statement"]
+    assert alone["Resource"] == ["arn:aws:s3:::own-alone-bucket/*"]
+    # Apply sends exactly the values the plan derived, before the bucket exists.
+    executor = _Executor(plan, stack, LiveState(), {}, None, lambda _: None, Timing(), False)  # type: ignore[arg-type]
+    applied = executor.resolve("data")["policy"]["Statement"]
+    assert applied == statements
+
+
+@pytest.mark.parametrize(
+    ("declaration", "where"),
+    [
+        # A name stackdeploy generates may take its other form in a replacement.
+        (
+            "{policy: {Statement: [{Effect: Deny, Principal: '*', Action: 's3:*', "
+            "Resource: '${b.arn}/*'}]}}",
+            "policy.Statement[0].Resource",
+        ),
+        # A principal must exist: IAM checks it.
+        (
+            "{name: own-b-bucket, policy: {Statement: [{Effect: Deny, Principal: "
+            "{AWS: '${b.arn}'}, Action: 's3:*', Resource: 'arn:aws:s3:::own-b-bucket'}]}}",
+            "policy.Statement[0].Principal.AWS",
+        ),
+        # Outside a policy statement the value is part of the resource's own creation.
+        ("{name: own-b-bucket, tags: {self: '${b.arn}'}}", "tags.self"),
+        ("{name: own-b-bucket, tags: {self: '${b.name}'}}", "tags.self"),
+    ],
+)
+def test_every_other_reference_to_itself_is_refused(
+    tmp_path: Path, declaration: str, where: str
+) -> None:
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        f"stack: own\nregion: us-west-2\nresources:\n"
+        f"  b: {{type: aws.s3.bucket, properties: {declaration}}}\n"
+    )
+    with pytest.raises(ConfigErrors) as caught:
+        load_stack(path)
+    [error] = caught.value.errors
+    assert error.message.startswith("b refers to itself (${b.")
+    assert error.location is not None
+    assert error.location.path == f"resources.b.properties.{where}"

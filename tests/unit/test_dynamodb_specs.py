@@ -243,10 +243,16 @@ def test_the_encryption_key_is_referenced_by_its_arn(tmp_path: Path) -> None:
             "literal": _table(kms_key_arn="alias/aws/dynamodb"),
         },
     )
-    assert found == [
-        "resources.literal.properties.kms_key_arn: kms_key_arn 'alias/aws/dynamodb' is not a "
-        "KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); refer to a key as ${key.arn}",
+    # The literal's field error and the references' cross-resource errors, all at once.
+    assert sorted(p.split(": ", 1)[0] for p in found) == [
+        "resources.by_id.properties.kms_key_arn",
+        "resources.literal.properties.kms_key_arn",
+        "resources.not_a_key.properties.kms_key_arn",
     ]
+    assert (
+        "resources.literal.properties.kms_key_arn: kms_key_arn 'alias/aws/dynamodb' is not a "
+        "KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); refer to a key as ${key.arn}"
+    ) in found
     found = problems(
         tmp_path,
         {

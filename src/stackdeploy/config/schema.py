@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from stackdeploy.config.loader import REGION, STACK_NAME
+from stackdeploy.config.documents import REGION, STACK_NAME
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 

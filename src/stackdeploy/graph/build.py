@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -39,10 +41,26 @@ _NAMING_ELEMENTS = frozenset({"Resource", "NotResource", "Condition"})
 
 
 def _names_only(path: tuple[str | int, ...]) -> bool:
-    """Whether a reference at `path` sits in a policy statement's Resource or Condition."""
-    return any(
-        part == "Statement" and index + 2 < len(path) and path[index + 2] in _NAMING_ELEMENTS
-        for index, part in enumerate(path)
+    """Whether a reference at `path` sits in a policy statement's Resource, NotResource or
+    Condition: of a statement in a list, or of the one statement a file may write alone."""
+    for index, part in enumerate(path):
+        if part != "Statement":
+            continue
+        element = path[index + 1 : index + 3]
+        if element and isinstance(element[0], int):
+            element = element[1:]
+        if element and element[0] in _NAMING_ELEMENTS:
+            return True
+    return False
+
+
+def orders_nothing(stack: Stack, ref: Ref, path: tuple[str | int, ...]) -> bool:
+    """Whether a reference at `path` in its resource's properties needs nothing created first:
+    it names, where a policy only names resources, an attribute known before create (a
+    bucket's ARN). Also when its resource failed validation and the attribute may be such
+    (so the loader then claims no cycle through it, and no wrong self-reference)."""
+    return _names_only(path) and (
+        known_before_create(stack, ref) or _may_be_known_before_create(stack, ref)
     )
 
 
@@ -50,24 +68,51 @@ def ordering_dependencies(stack: Stack, resource: Resource) -> set[str]:
     """The logical ids `resource` must come after: its depends_on and its references' targets,
     except where a policy merely names a resource whose ARN is known before it exists (a
     replication role naming the buckets whose replication names the role)."""
-    return set(resource.depends_on) | {
+    return ordering_targets(stack, resource.logical_id, resource.properties, resource.depends_on)
+
+
+def ordering_targets(
+    stack: Stack, owner: str, properties: Any, depends_on: Iterable[str]
+) -> set[str]:
+    """ordering_dependencies of the resource `owner` declared with these properties, which
+    need not be valid (the loader looks for cycles among resources that failed validation
+    too). A reference to the owner itself orders nothing: the loader allows only those that
+    order nothing anyway (a bucket policy naming the bucket's own ARN)."""
+    return set(depends_on) | {
         ref.target
-        for ref, path in find_refs(resource.properties)
-        if not (_names_only(path) and known_before_create(stack, ref))
+        for ref, path in find_refs(properties)
+        if ref.target != owner and not orders_nothing(stack, ref, path)
     }
+
+
+def _may_be_known_before_create(stack: Stack, ref: Ref) -> bool:
+    """Whether a reference to a resource that failed validation may name an attribute known
+    before create: the loader then finds no cycle through it (nor a spurious one)."""
+    if ref.target not in stack.unvalidated:
+        return False
+    declared = stack.unvalidated[ref.target]
+    return declared is None or ref.attribute in RESOURCE_TYPES[declared].derived_attributes
 
 
 def build_graph(stack: Stack) -> nx.DiGraph[str]:
     """Nodes are logical ids; edges come from references and depends_on. Cycles are errors."""
-    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph = dependency_graph(
+        {logical_id: ordering_dependencies(stack, r) for logical_id, r in stack.resources.items()}
+    )
     for logical_id, resource in stack.resources.items():
-        graph.add_node(logical_id, type=resource.type)
-    for logical_id, resource in stack.resources.items():
-        for dependency in sorted(ordering_dependencies(stack, resource)):
-            if dependency in stack.resources:
-                graph.add_edge(dependency, logical_id)
+        graph.nodes[logical_id]["type"] = resource.type
     check_acyclic(graph, stack)
     _add_ordering_rules(graph, stack)
+    return graph
+
+
+def dependency_graph(dependencies: Mapping[str, Iterable[str]]) -> nx.DiGraph[str]:
+    """Logical id -> what it must come after, as a graph of the given ids (an edge A -> B:
+    B needs A first); a dependency on anything else has its own error."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_nodes_from(dependencies)
+    for logical_id, needs in dependencies.items():
+        graph.add_edges_from((need, logical_id) for need in sorted(needs) if need in dependencies)
     return graph
 
 
@@ -120,8 +165,11 @@ def _groups_hint(stack: Stack, path: list[str]) -> str | None:
 
 def _direction_naming(stack: Stack, group: str, peer: str) -> str | None:
     """The direction in which security group `group` lists a rule whose peer is `peer`."""
-    resource = stack.resources[group]
-    if resource.type != SECURITY_GROUP or stack.resources[peer].type != SECURITY_GROUP:
+    # A cycle found while loading may run through resources that failed validation.
+    resource, other = stack.resources.get(group), stack.resources.get(peer)
+    if resource is None or other is None:
+        return None
+    if resource.type != SECURITY_GROUP or other.type != SECURITY_GROUP:
         return None
     for direction in ("ingress", "egress"):
         for atom in resource.properties.get(direction) or []:

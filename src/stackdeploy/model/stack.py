@@ -29,8 +29,10 @@ class Resource(BaseModel):
         return sorted({ref for ref, _ in find_refs(self.properties)})
 
     def dependencies(self) -> set[str]:
-        """Logical ids this resource needs first: reference targets and depends_on."""
-        return {ref.target for ref in self.refs()} | set(self.depends_on)
+        """Logical ids this resource needs first: reference targets and depends_on (not itself:
+        the references a resource may make to itself are known before it is created)."""
+        others = {ref.target for ref in self.refs() if ref.target != self.logical_id}
+        return others | set(self.depends_on)
 
 
 class Stack(BaseModel):
@@ -51,6 +53,11 @@ class Stack(BaseModel):
     source_lines: dict[str, int] = Field(default_factory=dict)
     # What the checks could not settle from the file alone, each with where it was written.
     warnings: tuple[str, ...] = ()
+    # Resources the file declares that failed validation, by logical id, with the type they
+    # were declared with (None when that is no known type). Only the loader sets it, while it
+    # collects errors, so that cross-resource checks can run on the other resources without
+    # concluding anything from what these might say; a loaded stack has none.
+    unvalidated: dict[str, str | None] = Field(default_factory=dict, exclude=True)
 
     def location(self, path: YamlPath) -> SourceLocation:
         dotted = format_path(path)
@@ -68,6 +75,10 @@ class Stack(BaseModel):
         if ref is None or ref.attribute != attribute:
             return None
         return self.resources.get(ref.target)
+
+    def may_hold_unvalidated(self, type_name: str) -> bool:
+        """Whether a resource of this type may be among those that failed validation."""
+        return any(declared in (type_name, None) for declared in self.unvalidated.values())
 
     def regions(self) -> set[str]:
         return {self.region} | {r.region for r in self.resources.values()}

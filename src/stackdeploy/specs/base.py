@@ -23,6 +23,10 @@ OWNERSHIP_TAG_ID = "stackdeploy:id"
 OWNERSHIP_TAG_LINEAGE = "stackdeploy:lineage"
 OWNERSHIP_TAGS = (OWNERSHIP_TAG_STACK, OWNERSHIP_TAG_ID, OWNERSHIP_TAG_LINEAGE)
 RESERVED_TAG_PREFIXES = ("aws:", "stackdeploy:")
+# The property of a type with template_properties that gives its templates more variables,
+# like Terraform's templatefile(path, vars); and the name its templates see it by.
+TEMPLATE_VARS = "template_vars"
+TEMPLATE_RESOURCE = "resource"
 MAX_USER_TAGS = 50 - len(OWNERSHIP_TAGS)  # AWS allows 50 per resource
 
 
@@ -171,8 +175,10 @@ class ResourceType:
     # Properties AWS cannot return in a batched read (user data): the provider reports
     # digest_of(value), kept in a tag at create time, and the differ compares digests.
     digest_properties: frozenset[str] = frozenset()
-    # A file property rendered with the stack's variables at load time into another property,
-    # e.g. {"user_data_template": "user_data"}; references inside resolve at apply time.
+    # A file property rendered at load time into another property, e.g.
+    # {"user_data_template": "user_data"}, with the stack's variables, the resource itself as
+    # `resource` and the variables of its TEMPLATE_VARS property; references inside resolve
+    # at apply time. Neither the template nor its variables are properties AWS sees.
     template_properties: Mapping[str, str] = field(default_factory=dict)
     # IAM is global: discovered once, in the stack's region, not once per region.
     global_service: bool = False
@@ -195,8 +201,15 @@ class ResourceType:
     references: Mapping[str, Reference] = field(default_factory=dict)
 
     def referenceable(self) -> set[str]:
-        """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property."""
-        return set(self.attributes) | set(self.spec.model_fields)
+        """Names usable as `${resource.NAME}`: AWS-assigned attributes and every property
+        (but the inputs of templates, which are gone once rendered)."""
+        return set(self.attributes) | (set(self.spec.model_fields) - self.template_inputs())
+
+    def template_inputs(self) -> set[str]:
+        """The properties only templates read: the template files and their variables."""
+        if not self.template_properties:
+            return set()
+        return {*self.template_properties, TEMPLATE_VARS}
 
     def generated_name_for(self, stack: str, logical_id: str) -> str:
         """The name of a resource whose name_property is omitted."""

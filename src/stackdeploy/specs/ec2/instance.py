@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import OWNERSHIP_TAGS, Issue, ResourceType, TaggedSpec, is_ref_like
 from stackdeploy.specs.ec2.instance_options import (
+    TEMPLATE_VARS_DESCRIPTION,
     MetadataOptions,
     RootVolume,
     check_group_ids,
@@ -22,6 +23,7 @@ from stackdeploy.specs.ec2.instance_options import (
     check_instance_type,
     check_private_ip,
     check_profile_name,
+    check_template_vars,
     check_user_data,
     one_user_data_source,
     user_data_size,
@@ -66,9 +68,11 @@ class InstanceSpec(TaggedSpec):
     )
     user_data_template: str | None = Field(
         None,
-        description="A Jinja2 file under templates/ rendered with the stack's variables "
-        "into user_data; ${...} references inside resolve at apply time.",
+        description="A Jinja2 file under templates/ rendered into user_data with the stack's "
+        "variables, this instance as `resource` and template_vars; ${...} references inside "
+        "resolve at apply time.",
     )
+    template_vars: dict[str, Any] | None = Field(None, description=TEMPLATE_VARS_DESCRIPTION)
     root_volume: RootVolume | None = Field(
         None, description="Root EBS volume settings; omitted: the AMI's defaults."
     )
@@ -93,10 +97,11 @@ class InstanceSpec(TaggedSpec):
     _profile = field_validator("iam_instance_profile")(check_profile_name)
     _private_ip = field_validator("private_ip_address")(check_private_ip)
     _user_data = field_validator("user_data")(check_user_data)
+    _template_vars = field_validator("template_vars")(check_template_vars)
 
     @model_validator(mode="after")
     def _one_source(self) -> InstanceSpec:
-        one_user_data_source(self.user_data, self.user_data_template)
+        one_user_data_source(self.user_data, self.user_data_template, self.template_vars)
         return self
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from stackdeploy.specs.base import Issue, Spec, StackCheck, is_ref_like
+from stackdeploy.specs.base import TEMPLATE_RESOURCE, Issue, Spec, StackCheck, is_ref_like
 
 if TYPE_CHECKING:
     from stackdeploy.model.stack import Stack
@@ -124,9 +124,37 @@ def _too_big(size: int) -> str:
     return f"user data is {size} bytes; AWS allows {USER_DATA_MAX_BYTES} bytes (16 KB)"
 
 
-def one_user_data_source(user_data: str | None, template: str | None) -> None:
+def one_user_data_source(
+    user_data: str | None, template: str | None, template_vars: dict[str, Any] | None
+) -> None:
     if user_data is not None and template is not None:
         raise ValueError("give user_data or user_data_template, not both")
+    if template_vars is not None and template is None:
+        raise ValueError("template_vars are variables of user_data_template, which is not given")
+
+
+TEMPLATE_VARS_DESCRIPTION = (
+    "Variables of user_data_template, by name (as Terraform's templatefile): e.g. "
+    "{index: 1} for {{ index }}. The template also sees the stack's variables and this "
+    "resource as `resource` (resource.logical_id, resource.subnet_id, ...)."
+)
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_template_vars(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Names a template can use; `resource` is the resource itself."""
+    for name in values or {}:
+        if not _TEMPLATE_NAME.match(name):
+            raise ValueError(
+                f"template variable '{name}' is not a name a template can use "
+                "(letters, digits and _, not starting with a digit)"
+            )
+        if name == TEMPLATE_RESOURCE:
+            raise ValueError(
+                f"template variable '{name}' is reserved: templates see the resource itself "
+                f"by that name ({{{{ {TEMPLATE_RESOURCE}.logical_id }}}})"
+            )
+    return values
 
 
 def user_data_size(type_name: str) -> StackCheck:

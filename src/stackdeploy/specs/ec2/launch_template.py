@@ -7,17 +7,21 @@ launched from.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator, model_validator
 
 from stackdeploy.specs.base import ResourceType, TaggedSpec, check_user_tags, is_ref_like
 from stackdeploy.specs.ec2.instance_options import (
     LAUNCH_TEMPLATE_NAME,
+    TEMPLATE_VARS_DESCRIPTION,
     MetadataOptions,
     RootVolume,
     check_group_ids,
     check_image_id,
     check_instance_type,
     check_profile_name,
+    check_template_vars,
     check_user_data,
     one_user_data_source,
     user_data_size,
@@ -64,9 +68,10 @@ class LaunchTemplateSpec(TaggedSpec):
     user_data: str | None = Field(None, description="Run once at each instance's first boot.")
     user_data_template: str | None = Field(
         None,
-        description="A Jinja2 file under templates/ rendered with the stack's variables "
-        "into user_data.",
+        description="A Jinja2 file under templates/ rendered into user_data with the stack's "
+        "variables, this template as `resource` and template_vars.",
     )
+    template_vars: dict[str, Any] | None = Field(None, description=TEMPLATE_VARS_DESCRIPTION)
     metadata_options: MetadataOptions = Field(
         default_factory=MetadataOptions, description="Instance metadata service; IMDSv2 by default."
     )
@@ -80,6 +85,7 @@ class LaunchTemplateSpec(TaggedSpec):
     _groups = field_validator("security_group_ids")(check_group_ids)
     _profile = field_validator("iam_instance_profile")(check_profile_name)
     _user_data = field_validator("user_data")(check_user_data)
+    _template_vars = field_validator("template_vars")(check_template_vars)
     _instance_tags = field_validator("instance_tags")(check_user_tags)
 
     @field_validator("name")
@@ -93,7 +99,7 @@ class LaunchTemplateSpec(TaggedSpec):
 
     @model_validator(mode="after")
     def _one_source(self) -> LaunchTemplateSpec:
-        one_user_data_source(self.user_data, self.user_data_template)
+        one_user_data_source(self.user_data, self.user_data_template, self.template_vars)
         return self
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, network_of
+from stackdeploy.specs.base import Issue, ResourceType, TaggedSpec, is_ref_like, network_of
 from stackdeploy.specs.ec2.route_table import TYPE_NAME as ROUTE_TABLE
 from stackdeploy.specs.references import refers_to
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from stackdeploy.model.stack import Resource, Stack
 
 TYPE_NAME = "aws.ec2.nat_gateway"
+INTERNET_GATEWAY = "aws.ec2.internet_gateway"
 
 
 class NatGatewaySpec(TaggedSpec):
@@ -43,7 +44,9 @@ def _default_route_to_igw(route_table: Resource, stack: Stack) -> bool:
             continue
         gateway = route.get("gateway_id")
         target = stack.target_of(gateway)
-        if (target is not None and target.type == "aws.ec2.internet_gateway") or (
+        if target is None and is_ref_like(gateway):
+            return True  # it names no valid resource (an error of its own): may be an IGW
+        if (target is not None and target.type == INTERNET_GATEWAY) or (
             isinstance(gateway, str) and gateway.startswith("igw-")
         ):
             return True
@@ -51,6 +54,10 @@ def _default_route_to_igw(route_table: Resource, stack: Stack) -> bool:
 
 
 def _in_public_subnet(stack: Stack) -> Iterator[Issue]:
+    # This rule concludes from what is missing: a route table or gateway that failed
+    # validation may be the one that makes the subnet public.
+    if stack.may_hold_unvalidated(ROUTE_TABLE) or stack.may_hold_unvalidated(INTERNET_GATEWAY):
+        return
     for resource in stack.resources.values():
         if resource.type != TYPE_NAME or resource.properties["connectivity_type"] != "public":
             continue
@@ -109,7 +116,7 @@ NAT_GATEWAY = ResourceType(
     },
     typical_create_seconds=100.0,
     # AWS fails a public NAT gateway (Gateway.NotAttached) in a VPC without an attached IGW.
-    create_after=frozenset({"aws.ec2.internet_gateway"}),
+    create_after=frozenset({INTERNET_GATEWAY}),
     checks=(_in_public_subnet, _one_nat_per_allocation),
     references={
         "subnet_id": refers_to("aws.ec2.subnet"),

@@ -464,3 +464,41 @@ def test_a_kms_encrypted_bucket_replicates_with_a_key_of_the_other_region(
     )
     assert f"{stack}:54 (resources.source.properties.replication.rules)" in refused.stderr
     assert "add sse_kms_encrypted_objects: true to the rule" in refused.stderr
+
+
+MANY_MISTAKES = """\
+stack: mistakes
+region: us-west-2
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  a:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.9.1.0/24}
+  b:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.2.0/24}
+  c:
+    type: aws.ec2.subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.2.0/25}
+  web_sg:
+    type: aws.ec2.security_group
+    properties:
+      vpc_id: ${vpc.id}
+      ingress: [{protocol: tpc, port: 80, cidr_blocks: [0.0.0.0/0]}]
+"""
+
+
+def test_every_mistake_in_a_file_is_reported_at_once(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    """Item 6: a field error (a bad protocol) no longer hides the cross-resource ones."""
+    stack = write(workdir, MANY_MISTAKES)
+    refused = cli("apply", stack, "--auto-approve")
+    assert refused.code == 1
+    assert "3 errors in the stack configuration" in refused.stderr
+    assert f"{stack}:9 (resources.a.properties.cidr_block)" in refused.stderr
+    assert "overlaps" in refused.stderr
+    assert "resources.web_sg.properties.ingress[0].protocol" in refused.stderr
+    assert sum(strict_aws.calls.values()) == 0

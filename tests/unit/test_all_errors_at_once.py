@@ -181,105 +181,12 @@ resources:
     assert error.message == "unknown resource type 'aws.ec2.routetable'"
 
 
-# A valid stack of the types the example stacks do not use, each referring to its neighbours.
-OTHER_TYPES = """\
-stack: rest
-region: us-west-2
-resources:
-  vpc: {type: aws.ec2.vpc, properties: {cidr_block: 10.0.0.0/16}}
-  igw: {type: aws.ec2.internet_gateway, properties: {vpc_id: "${vpc.id}"}}
-  public_a:
-    type: aws.ec2.subnet
-    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24, availability_zone: us-west-2a}
-  public_b:
-    type: aws.ec2.subnet
-    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.2.0/24, availability_zone: us-west-2b}
-  routes:
-    type: aws.ec2.route_table
-    properties:
-      vpc_id: ${vpc.id}
-      routes: [{destination_cidr_block: 0.0.0.0/0, gateway_id: "${igw.id}"}]
-      subnet_ids: ["${public_a.id}", "${public_b.id}"]
-  eip: {type: aws.ec2.eip}
-  nat:
-    type: aws.ec2.nat_gateway
-    properties: {subnet_id: "${public_a.id}", allocation_id: "${eip.id}"}
-  web_sg:
-    type: aws.ec2.security_group
-    properties: {vpc_id: "${vpc.id}", ingress: [{port: 80, cidr_blocks: [0.0.0.0/0]}]}
-  admin_sg:
-    type: aws.ec2.security_group
-    properties: {vpc_id: "${vpc.id}", egress: []}
-  admin_to_web:
-    type: aws.ec2.security_group_rule
-    properties:
-      security_group_id: ${admin_sg.id}
-      direction: egress
-      port: 22
-      referenced_security_group_id: ${web_sg.id}
-  web:
-    type: aws.ec2.instance
-    properties:
-      image_id: ami-0123456789abcdef0
-      instance_type: t3.micro
-      subnet_id: ${public_a.id}
-      security_group_ids: ["${web_sg.id}"]
-  classic:
-    type: aws.elb.load_balancer
-    properties:
-      subnet_ids: ["${public_a.id}", "${public_b.id}"]
-      security_group_ids: ["${web_sg.id}"]
-      listeners: [{protocol: HTTP, port: 80, instance_port: 80}]
-      instance_ids: ["${web.id}"]
-  alb:
-    type: aws.elbv2.load_balancer
-    properties: {subnet_ids: ["${public_a.id}", "${public_b.id}"]}
-  pool:
-    type: aws.elbv2.target_group
-    properties: {port: 80, vpc_id: "${vpc.id}", targets: [{id: "${web.id}"}]}
-  http:
-    type: aws.elbv2.listener
-    properties:
-      load_balancer_arn: ${alb.arn}
-      port: 80
-      default_action: {type: forward, target_group_arn: "${pool.arn}"}
-  api:
-    type: aws.elbv2.listener_rule
-    properties:
-      listener_arn: ${http.arn}
-      priority: 10
-      conditions: [{path_patterns: [/api/*]}]
-      action: {type: forward, target_group_arn: "${pool.arn}"}
-  vault: {type: aws.kms.key, properties: {alias: alias/rest}}
-  table:
-    type: aws.dynamodb.table
-    properties: {hash_key: id, attributes: {id: S}, kms_key_arn: "${vault.arn}"}
-  params: {type: aws.rds.db_parameter_group, properties: {family: mysql8.0}}
-  db_subnets:
-    type: aws.rds.db_subnet_group
-    properties: {subnet_ids: ["${public_a.id}", "${public_b.id}"]}
-  db:
-    type: aws.rds.db_instance
-    properties:
-      engine: mysql
-      engine_version: 8.0.39
-      instance_class: db.t3.micro
-      allocated_storage: 20
-      master_username: admin
-      master_password: {generate: {store: secretsmanager}}
-      db_subnet_group_name: ${db_subnets.name}
-      parameter_group_name: ${params.name}
-      backup_retention_period: 1
-  replica:
-    type: aws.rds.db_replica
-    properties: {source_db_instance: "${db.id}", instance_class: db.t3.micro}
-"""
-
-
-def _valid_stacks(tmp_path: Path) -> list[Path]:
-    other = tmp_path / "other-types.yaml"
-    other.write_text(OTHER_TYPES)
-    return [*sorted((REPO / "stacks").glob("*.yaml")), other]
+def _valid_stacks() -> list[Path]:
+    """The example stacks, and one of the types they do not use."""
+    return [
+        *sorted((REPO / "stacks").glob("*.yaml")),
+        Path(__file__).parent / "stacks" / "other-types.yaml",
+    ]
 
 
 # Changes the `resources:` mapping of a rendered stack file around one logical id.
@@ -306,7 +213,7 @@ def _renamed(resources: dict[str, Any], victim: str) -> None:
 
 
 def each_resource_broken(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breaks: Breakage
+    monkeypatch: pytest.MonkeyPatch, breaks: Breakage
 ) -> Iterator[tuple[str, list[str]]]:
     """(what was broken, the errors found) for each resource of every valid stack here, in
     turn; at the end, every resource type must have been broken somewhere. Each stack is
@@ -320,7 +227,7 @@ def each_resource_broken(
 
     monkeypatch.setattr(loader, "build_stack", keep)
     covered: set[str] = set()
-    for path in _valid_stacks(tmp_path):
+    for path in _valid_stacks():
         stack = load_stack(path)
         covered |= {resource.type for resource in stack.resources.values()}
         document, args, kwargs = rendered.pop()
@@ -345,12 +252,12 @@ BREAKAGES: dict[str, tuple[Breakage, str]] = {
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
 def test_a_failed_resource_gives_its_own_error_and_no_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breakage: str
+    monkeypatch: pytest.MonkeyPatch, breakage: str
 ) -> None:
     """Each resource of every valid stack, broken in turn: every type's checks then run with a
     failed neighbour, and may neither crash nor blame the resources that are still fine."""
     breaks, says = BREAKAGES[breakage]
-    for broken, found in each_resource_broken(tmp_path, monkeypatch, breaks):
+    for broken, found in each_resource_broken(monkeypatch, breaks):
         victim = broken.split(", ")[1]
         assert len(found) == 1, f"{broken} broken:\n" + "\n".join(found)
         assert found[0].startswith(f"resources.{victim}"), found[0]
@@ -358,11 +265,11 @@ def test_a_failed_resource_gives_its_own_error_and_no_other(
 
 
 def test_references_to_a_renamed_resource_are_the_only_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """References that name no resource: the checks must take them for what they are (errors
     the loader reports), never for literal values they judge, nor for missing resources."""
-    for broken, found in each_resource_broken(tmp_path, monkeypatch, _renamed):
+    for broken, found in each_resource_broken(monkeypatch, _renamed):
         victim = broken.split(", ")[1]
         for error in found:
             assert f"names '{victim}', which is not a resource" in error, f"{broken}: {error}"

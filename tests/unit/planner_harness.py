@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from stackdeploy.config.loader import LoadOptions, load_stack
-from stackdeploy.model.live import LiveResource, LiveState, Proof
+from stackdeploy.model.live import LiveResource, LiveState, Owner, Proof
 from stackdeploy.model.refs import Ref, substitute
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
@@ -53,6 +53,8 @@ def live_state(case: dict[str, Any], stack: Stack) -> LiveState:
             logical_id=logical_id,
             # How discovery would have proven it ours (model.live.Proof); recorded by default.
             proof=Proof[str(entry.get("proof", "recorded")).upper()],
+            # The stack marks its tags carry, e.g. {"stackdeploy:expires": "2026-..."}.
+            owner=Owner(marks=tuple(sorted((entry.get("marks") or {}).items()))),
         )
         if entry.get("duplicate"):
             state.duplicates.append(resource)

@@ -225,12 +225,12 @@ def test_profile_must_be_an_instance_profile(tmp_path: Path) -> None:
 
 
 def test_stackdeploy_tags_leave_room(tmp_path: Path) -> None:
-    tags = ", ".join(f"t{i}: v" for i in range(47))
+    tags = ", ".join(f"t{i}: v" for i in range(43))
     extra = (
         f"      security_group_ids: [${{web_sg.id}}]\n      user_data: hi\n      tags: {{{tags}}}\n"
     )
     [error] = errors(tmp_path, extra)
-    assert "48 tags (with the stack's); this instance has room for 46" in error.message
+    assert "44 tags (with the stack's); this instance has room for 43" in error.message
 
 
 def test_a_literal_vpc_is_not_compared_with_a_reference(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ CASE_FILES = sorted(CASES.glob("*.yaml"))
 def test_plan_case(path: Path, tmp_path: Path) -> None:
     case = load_case(path, tmp_path)
     stack = case["loaded"]
+    if "expires" in case:  # the expiry apply gives the stack (see apply/engine.py)
+        stack = stack.model_copy(update={"expires": case["expires"]})
     live = live_state(
         {**case, "live": {k: v for k, v in (case.get("live") or {}).items() if v}}, stack
     )

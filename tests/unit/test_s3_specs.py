@@ -114,10 +114,10 @@ def test_names_are_global_within_the_stack(tmp_path: Path) -> None:
     assert "also used by 'one'" in problem
 
 
-def test_at_most_46_user_tags(tmp_path: Path) -> None:
-    tags = {f"k{i}": "v" for i in range(47)}
+def test_at_most_43_user_tags(tmp_path: Path) -> None:
+    tags = {f"k{i}": "v" for i in range(44)}
     [problem] = problems(tmp_path, {"logs": _bucket(tags=tags)})
-    assert "at most 46 tags per bucket" in problem
+    assert "at most 43 tags per bucket" in problem
 
 
 # -- lifecycle ----------------------------------------------------------------------------------

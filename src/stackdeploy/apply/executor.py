@@ -33,6 +33,7 @@ from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
 from stackdeploy.model.stack import Stack
 from stackdeploy.model.values import UNKNOWN, contains_unknown
+from stackdeploy.plan.custody import marks_to_write
 from stackdeploy.plan.diff import diff_properties
 from stackdeploy.plan.steps import Step, StepKind, build_steps, critical_path_priority
 from stackdeploy.plan.types import Action, Plan, ResourceChange
@@ -89,6 +90,10 @@ class _Executor:
 
     def context(self, change: ResourceChange) -> ResourceContext:
         record = self.state.record.resources.get(change.logical_id)
+        marks = self.stack.marks()
+        found = self.found.get(change.address)
+        if found is not None:  # an expiry removed is written as "" over the one it had
+            marks = {**marks_to_write(found, marks), **marks}
         return ResourceContext(
             stack=self.stack.name,
             logical_id=change.logical_id,
@@ -98,6 +103,7 @@ class _Executor:
             timing=self.timing,
             applied=record.applied if record else None,
             lineage=self.state.record.lineage,
+            marks=marks,
         )
 
     def _token_value(self, token: Token, region: str) -> Any:

@@ -33,11 +33,13 @@ class Proof(enum.Enum):
 
 @dataclass(frozen=True)
 class Owner:
-    """What a resource's ownership tags say (each None where the tag is missing)."""
+    """What a resource's ownership tags say (each None where the tag is missing), and the
+    stack marks it carries (copy, expiry, lifecycle: specs/base.py MARK_TAGS) as pairs."""
 
     stack: str | None = None
     logical_id: str | None = None
     lineage: str | None = None
+    marks: tuple[tuple[str, str], ...] = ()
 
 
 NO_OWNER = Owner()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackdeploy.config.yamlsource import YamlPath, format_path
 from stackdeploy.errors import SourceLocation
 from stackdeploy.model.refs import Ref, find_refs, single_ref
+from stackdeploy.specs.base import MARK_TAG_COPY, MARK_TAG_EXPIRES, MARK_TAG_LIFECYCLE
 
 
 class Resource(BaseModel):
@@ -47,6 +48,10 @@ class Stack(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     resources: dict[str, Resource] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    # What the stack is (its marks, tagged on every resource; specs/base.py MARK_TAGS).
+    copy_name: str | None = None  # the copy's name when this is a copy of a stack (--copy)
+    expires: str | None = None  # ISO 8601 UTC; None: never
+    lifecycle: Literal["durable", "exercise"] = "durable"
     source_file: str = "<memory>"
     source_digest: str = ""
     # Dotted YAML path -> line in the source file, for errors found after loading.
@@ -79,6 +84,15 @@ class Stack(BaseModel):
     def may_hold_unvalidated(self, type_name: str) -> bool:
         """Whether a resource of this type may be among those that failed validation."""
         return any(declared in (type_name, None) for declared in self.unvalidated.values())
+
+    def marks(self) -> dict[str, str]:
+        """The mark tags every resource of this stack carries."""
+        marks = {MARK_TAG_EXPIRES: self.expires or ""} if self.expires else {}
+        if self.copy_name:
+            marks[MARK_TAG_COPY] = self.copy_name
+        if self.lifecycle == "exercise":
+            marks[MARK_TAG_LIFECYCLE] = "exercise"
+        return marks
 
     def regions(self) -> set[str]:
         return {self.region} | {r.region for r in self.resources.values()}

@@ -113,14 +113,33 @@ def foreign_claim(stack: Stack, logical_id: str, found: LiveResource) -> ConfigE
     )
 
 
+def marks_to_write(found: LiveResource, marks: Mapping[str, str]) -> dict[str, str]:
+    """The mark tags that differ from what `found` carries: the stack's, and "" for a mark it
+    no longer has (an expiry removed), since writing a tag is all every service can do alike."""
+    have = dict(found.owner.marks)
+    cleared = {key: "" for key, value in have.items() if value and key not in marks}
+    wanted = {**cleared, **marks}
+    return {key: value for key, value in wanted.items() if have.get(key, "") != value}
+
+
 def with_custody(
-    change: ResourceChange, found: LiveResource, custody: Custody, lineage: str | None
+    change: ResourceChange,
+    found: LiveResource,
+    custody: Custody,
+    lineage: str | None,
+    marks: Mapping[str, str],
 ) -> ResourceChange:
     """An adopted resource whose ownership tags must be written (an interrupted create, or
-    one taken over with --adopt) is updated even when nothing else changes."""
-    if change.action not in (Action.NOOP, Action.UPDATE) or not custody.retag(found, lineage):
+    one taken over with --adopt), or whose stack marks change (a new expiry), is updated even
+    when nothing else changes."""
+    if change.action not in (Action.NOOP, Action.UPDATE):
         return change
-    reason = Reason.INTERRUPTED if found.proof is Proof.INTENT else Reason.ADOPTED
+    if custody.retag(found, lineage):
+        reason = Reason.INTERRUPTED if found.proof is Proof.INTENT else Reason.ADOPTED
+    elif marks_to_write(found, marks):
+        reason = Reason.MARKED
+    else:
+        return change
     return dataclasses.replace(
         change, action=Action.UPDATE, retag=True, reasons=(*change.reasons, reason)
     )

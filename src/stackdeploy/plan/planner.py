@@ -87,7 +87,7 @@ def make_plan(
                 kept[logical_id], found = found, None
             change, attrs = _plan_resource(resource, found, resolve, prior, depends_on)
             if found is not None:
-                change = with_custody(change, found, custody, live.lineage)
+                change = with_custody(change, found, custody, live.lineage, stack.marks())
                 refused[logical_id] += refused_custody(stack, change, found, custody)
                 refused[logical_id] += _name_clash(stack, resource, change, found)
             changes[logical_id] = change

@@ -40,6 +40,7 @@ class Reason(enum.Enum):
     )
     ADOPTED = "taken over with --adopt: its ownership tags are rewritten to this stack's lineage"
     FORCED = "not proven to be this stack's own: deleted because of --force-owned"
+    MARKED = "its stack marks change (expiry or lifecycle tags)"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from stackdeploy.aws.errors import is_not_found
@@ -52,6 +52,8 @@ class ResourceContext:
     # For the delete of a resource replaced create-before-destroy: the new one's physical id,
     # to which what still uses the old one may be moved (a security group's instances).
     successor_id: str | None = None
+    # The stack marks every resource carries (copy, expiry, lifecycle), as tags.
+    marks: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -61,7 +63,7 @@ class ResourceContext:
         tags = {OWNERSHIP_TAG_STACK: self.stack, OWNERSHIP_TAG_ID: self.logical_id}
         if self.lineage:
             tags[OWNERSHIP_TAG_LINEAGE] = self.lineage
-        return tags
+        return {**tags, **self.marks}
 
 
 class Provider(ABC):

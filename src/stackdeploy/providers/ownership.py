@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from stackdeploy.model.live import Owner
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.specs.base import (
+    MARK_TAGS,
     OWNERSHIP_TAG_ID,
     OWNERSHIP_TAG_LINEAGE,
     OWNERSHIP_TAG_STACK,
@@ -23,6 +24,7 @@ def owner_from_map(tags: Mapping[str, str]) -> Owner:
         stack=tags.get(OWNERSHIP_TAG_STACK),
         logical_id=tags.get(OWNERSHIP_TAG_ID),
         lineage=tags.get(OWNERSHIP_TAG_LINEAGE),
+        marks=tuple(sorted((k, v) for k, v in tags.items() if k in MARK_TAGS)),
     )
 
 
@@ -47,7 +49,11 @@ def is_made_for(owner: Owner, ctx: ResourceContext) -> bool:
     """Whether the tags say the resource is the very one `ctx` describes, made by this stack's
     lineage (an earlier, interrupted run's create), so a create may adopt it. A resource of
     another copy of the stack (another state, another lineage) is never taken over."""
-    return owner == Owner(ctx.stack, ctx.logical_id, ctx.lineage)
+    return (owner.stack, owner.logical_id, owner.lineage) == (
+        ctx.stack,
+        ctx.logical_id,
+        ctx.lineage,
+    )
 
 
 def made_for(aws_tags: AwsTagList, ctx: ResourceContext) -> bool:

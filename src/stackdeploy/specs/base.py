@@ -22,12 +22,18 @@ OWNERSHIP_TAG_ID = "stackdeploy:id"
 # beyond tags anyone may copy by hand, that this copy of the stack created the resource.
 OWNERSHIP_TAG_LINEAGE = "stackdeploy:lineage"
 OWNERSHIP_TAGS = (OWNERSHIP_TAG_STACK, OWNERSHIP_TAG_ID, OWNERSHIP_TAG_LINEAGE)
+# Stack marks: tags every resource of a stack carries, that say what the stack is rather than
+# who owns a resource, so that an account can be inventoried and swept from its tags alone.
+MARK_TAG_COPY = "stackdeploy:copy"  # the copy's name, for a copy of a stack (--copy)
+MARK_TAG_EXPIRES = "stackdeploy:expires"  # ISO 8601 UTC (2026-12-03T22:00:00Z); "" = never
+MARK_TAG_LIFECYCLE = "stackdeploy:lifecycle"  # "exercise" for throwaway stacks; else absent
+MARK_TAGS = (MARK_TAG_COPY, MARK_TAG_EXPIRES, MARK_TAG_LIFECYCLE)
 RESERVED_TAG_PREFIXES = ("aws:", "stackdeploy:")
 # The property of a type with template_properties that gives its templates more variables,
 # like Terraform's templatefile(path, vars); and the name its templates see it by.
 TEMPLATE_VARS = "template_vars"
 TEMPLATE_RESOURCE = "resource"
-MAX_USER_TAGS = 50 - len(OWNERSHIP_TAGS)  # AWS allows 50 per resource
+MAX_USER_TAGS = 50 - len(OWNERSHIP_TAGS) - len(MARK_TAGS)  # AWS allows 50 per resource
 
 
 class ReplaceStrategy(enum.Enum):

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stackdeploy.specs.base import OWNERSHIP_TAGS, Issue, ResourceType, TaggedSpec, is_ref_like
+from stackdeploy.specs.base import (
+    MARK_TAGS,
+    OWNERSHIP_TAGS,
+    Issue,
+    ResourceType,
+    TaggedSpec,
+    is_ref_like,
+)
 from stackdeploy.specs.ec2.instance_options import (
     TEMPLATE_VARS_DESCRIPTION,
     MetadataOptions,
@@ -107,7 +114,7 @@ class InstanceSpec(TaggedSpec):
 
 def reserved_tags(properties: dict[str, Any]) -> int:
     """How many of the 50 tags AWS allows stackdeploy's own tags take on this instance."""
-    reserved = len(OWNERSHIP_TAGS)
+    reserved = len(OWNERSHIP_TAGS) + len(MARK_TAGS)
     if properties.get("user_data") is not None:
         reserved += 1
     if properties.get("associate_public_ip_address") is not None:

@@ -39,7 +39,7 @@ from stackdeploy.specs.s3.names import (
 from stackdeploy.specs.s3.replication import Replication, canonical_replication
 
 TYPE_NAME = checks.TYPE_NAME
-# force_destroy is kept in a fourth tag of ours, so S3's 50 tags leave 46 to the user.
+# force_destroy is kept in a tag of ours too, so S3's 50 tags leave 43 to the user.
 MAX_BUCKET_TAGS = MAX_USER_TAGS - 1
 Versioning = Literal["Enabled", "Suspended", "Disabled"]
 ObjectOwnership = Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
+from stackdeploy.apply.expiry import with_expiry
 from stackdeploy.apply.group_users import check_group_users
 from stackdeploy.apply.key_files import check_private_key_files
 from stackdeploy.aws.session import ClientFactory
@@ -156,12 +157,17 @@ def plan_stack(
     destroy: bool = False,
     targets: Collection[str] = (),
     permissions: Permissions = Permissions(),
+    expires_in: int | None = None,
 ) -> PlannedRun:
+    """Refresh and plan. `expires_in`: seconds from now the stack expires (apply/expiry.py;
+    0: never), instead of what the file or AWS says."""
     store = workspace.store(stack)
     record = store.load()
     if not destroy:
         check_zones(stack, workspace.clients)
     live = _discover(workspace, stack, record, destroy=destroy)
+    if not destroy:
+        stack = with_expiry(stack, live, expires_in)
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},

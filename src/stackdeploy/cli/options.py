@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error
+from stackdeploy.config.lifecycle import parse_duration
 from stackdeploy.errors import ApplyError, ConfigErrors, DeployError
 
 AWS_PANEL = "AWS target"
@@ -165,6 +166,31 @@ COMMON_PARAMETERS = [
 _COMMON_NAMES = [parameter.name for parameter in COMMON_PARAMETERS]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_expires_in(value: str | None) -> int | None:
+    """`--expires-in 4h` in seconds; `never` is 0 (clears the expiry); None when not given."""
+    if value is None:
+        return None
+    if value.strip().lower() == "never":
+        return 0
+    seconds = parse_duration(value)
+    if seconds is None or seconds == 0:
+        raise typer.BadParameter(
+            f"'{value}' is not a duration such as 30m, 4h, 2d or 1w (or never)",
+            param_hint="--expires-in",
+        )
+    return seconds
+
+
+ExpiresInOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expires-in",
+        help="The stack expires this long from now (30m, 4h, 2d, 1w; never clears it): every "
+        "resource is tagged stackdeploy:expires, and `deploy sweep` destroys it then.",
+    ),
+]
 
 CUSTODY_PANEL = "Ownership"
 AdoptOption = Annotated[

@@ -4,7 +4,8 @@ entry under `resources:`, as pydantic models (the JSON schema reuses their patte
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,6 +43,16 @@ class StackDocument(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every resource.")
     resources: dict[str, ResourceDocument] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    lifecycle: Literal["durable", "exercise"] = Field(
+        "durable",
+        description="exercise: nothing kept or protected on destroy (no final snapshots, "
+        "buckets emptied, keys deleted after 7 days); durable keeps today's safety.",
+    )
+    expires_after: str | date | None = Field(
+        None,
+        description="30m, 4h, 2d or 1w after the first apply, or an ISO date or time (UTC): "
+        "every resource is tagged stackdeploy:expires and `deploy sweep` destroys it then.",
+    )
 
 
 def parse_stack_document(

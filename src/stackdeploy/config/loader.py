@@ -16,6 +16,7 @@ from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
 from stackdeploy.config.crosschecks import check_cycles, check_references, run_type_checks
 from stackdeploy.config.documents import parse_stack_document
+from stackdeploy.config.lifecycle import parse_expiry
 from stackdeploy.config.render import render_file, render_template, template_search_path
 from stackdeploy.config.resources import (
     RenderTemplate,
@@ -110,6 +111,12 @@ def build_stack(
         collector.add(("tags",), str(error))
         stack_tags = {}
 
+    expires, expires_after = None, None
+    if parsed.expires_after is not None:
+        try:
+            expires, expires_after = parse_expiry(parsed.expires_after)
+        except ValueError as error:
+            collector.add(("expires_after",), str(error))
     declared = declare_resources(parsed, region, stack_tags, collector, render)
     source_lines = {
         format_path(path): line
@@ -124,6 +131,9 @@ def build_stack(
         variables=variables,
         resources=declared.valid,
         outputs=parsed.outputs,
+        lifecycle=parsed.lifecycle,
+        expires=expires,
+        expires_after_seconds=expires_after,
         source_file=document.file,
         source_digest=digest,
         source_lines=source_lines,

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
 from stackdeploy.config.documents import LOGICAL_ID, ResourceDocument, StackDocument
+from stackdeploy.config.lifecycle import exercise_properties
 from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.yamlsource import YamlPath
 from stackdeploy.errors import ConfigError
@@ -48,7 +49,7 @@ def declare_resources(
 ) -> DeclaredResources:
     declared = DeclaredResources()
     for logical_id, entry in parsed.resources.items():
-        resource = _resource(logical_id, entry, parsed.stack, region, stack_tags, collector, render)
+        resource = _resource(logical_id, entry, parsed, region, stack_tags, collector, render)
         if resource is None:
             declared.unvalidated[logical_id] = known_type(entry.type)
         else:
@@ -59,7 +60,7 @@ def declare_resources(
 def _resource(
     logical_id: str,
     declared: ResourceDocument,
-    stack_name: str,
+    parsed: StackDocument,
     region: str,
     stack_tags: dict[str, str],
     collector: ErrorCollector,
@@ -83,8 +84,19 @@ def _resource(
     raw = _read_files(rtype, declared.properties, collector, path)
     if raw is None:
         return None
+    if parsed.lifecycle == "exercise":
+        raw, conflicts = exercise_properties(rtype, raw)
+        for name, problem in conflicts:
+            collector.add(
+                (*path, "properties", name),
+                problem,
+                hint="leave it out (an exercise keeps nothing), or make the stack "
+                "lifecycle: durable",
+            )
+        if conflicts:
+            return None
     try:
-        properties = canonical_properties(rtype, raw, stack_name, logical_id, stack_tags)
+        properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
     except ValidationError as error:
         collector.add_validation((*path, "properties"), error)
         return None

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from stackdeploy.config.documents import REGION, STACK_NAME
+from stackdeploy.config.documents import REGION, STACK_NAME, StackDocument
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -43,6 +43,9 @@ def stack_json_schema() -> dict[str, Any]:
         tags=(dict[str, str], Field(default_factory=dict, description="Tags for every resource")),
         resources=(dict[str, resource], Field(default_factory=dict)),
         outputs=(dict[str, Any], Field(default_factory=dict)),
+        # The top-level fields the loader reads as they are, with their descriptions.
+        lifecycle=(Literal["durable", "exercise"], StackDocument.model_fields["lifecycle"]),
+        expires_after=(str | None, StackDocument.model_fields["expires_after"]),
     )
     schema = stack_model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

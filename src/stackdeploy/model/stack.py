@@ -51,6 +51,9 @@ class Stack(BaseModel):
     # What the stack is (its marks, tagged on every resource; specs/base.py MARK_TAGS).
     copy_name: str | None = None  # the copy's name when this is a copy of a stack (--copy)
     expires: str | None = None  # ISO 8601 UTC; None: never
+    # `expires_after: 4h` in the file: the expiry is set this long after the first apply
+    # (apply/engine.py resolves it into `expires`).
+    expires_after_seconds: int | None = None
     lifecycle: Literal["durable", "exercise"] = "durable"
     source_file: str = "<memory>"
     source_digest: str = ""

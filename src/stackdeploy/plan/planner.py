@@ -142,6 +142,8 @@ def make_plan(
         lookups=lookups,
         left_alone=tuple(left[address] for address in sorted(left)),
         derived=derived,
+        expires=None if destroy else stack.expires,
+        lifecycle=stack.lifecycle,
         source=stack.source_file,
         targets=tuple(sorted(targets)),
     )

@@ -82,6 +82,8 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
         "cost": plan_cost_to_public(estimate_plan(plan)),
+        "expires": plan.expires,
+        "lifecycle": plan.lifecycle,
     }
 
 
@@ -135,6 +137,8 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
             "source": plan.source,
             "derived": plan.derived,
+            "expires": plan.expires,
+            "lifecycle": plan.lifecycle,
             "targets": list(plan.targets),
             "changes": [
                 {
@@ -198,5 +202,7 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         left_alone=tuple(LeftAlone(**entry) for entry in data.get("left_alone", [])),
         source=str(data.get("source", "")),
         derived=data.get("derived", {}),
+        expires=data.get("expires"),
+        lifecycle=str(data.get("lifecycle", "durable")),
         targets=tuple(data.get("targets", [])),
     )

@@ -109,6 +109,8 @@ class Plan:
     # Attributes known before their resources exist ({logical id: {attribute: value}}):
     # apply resolves references to them with exactly these values (plan/derived.py).
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+    expires: str | None = None  # when the stack expires (ISO 8601 UTC), if it does
+    lifecycle: str = "durable"  # or "exercise": what a destroy keeps
     # The logical ids --target limited it to (with what they need); empty: the whole stack.
     targets: tuple[str, ...] = ()
 

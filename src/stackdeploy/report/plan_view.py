@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -62,6 +63,7 @@ def plan_lines(plan: Plan, *, with_cost: bool = True) -> Iterator[Line]:
         yield []
     yield from warning_lines(plan)
     yield from left_alone_lines(plan)
+    yield from stack_lines(plan)
     yield summary_line(plan)
     if with_cost:
         yield from plan_cost_lines(plan, estimate_plan(plan))
@@ -94,6 +96,35 @@ def force_command(plan: Plan) -> str:
     """The command that deletes what the plan leaves alone."""
     command = "destroy" if plan.destroy else "apply"
     return f"deploy {command} {plan.source or '<stack file>'} --force-owned"
+
+
+KEPT_BY_DESTROY = {
+    "durable": "destroy keeps final database snapshots, refuses buckets that hold objects "
+    "unless force_destroy, and leaves KMS keys to their deletion window",
+    "exercise": "destroy keeps nothing: no final snapshots, buckets emptied, KMS keys deleted "
+    "after the 7-day minimum, no termination or deletion protection",
+}
+
+
+def stack_lines(plan: Plan) -> Iterator[Line]:
+    """What the stack is: its lifecycle (what a destroy keeps) and its expiry."""
+    yield [("Lifecycle: ", "bold"), (f"{plan.lifecycle} ({KEPT_BY_DESTROY[plan.lifecycle]})", "")]
+    if plan.expires:
+        yield [("Expires: ", "bold"), (f"{plan.expires} ({time_left(plan.expires)})", "")]
+
+
+def time_left(expires: str) -> str:
+    """How long until an ISO 8601 UTC time, for people: "in 3h 59m" or "expired"."""
+    moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    seconds = int((moment - datetime.now(UTC)).total_seconds())
+    if seconds <= 0:
+        return "expired"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days}d"] if days else []
+    parts += [f"{hours}h"] if hours or days else []
+    return "in " + " ".join([*parts, f"{minutes}m"])
 
 
 def summary_line(plan: Plan) -> Line:

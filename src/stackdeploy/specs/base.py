@@ -193,6 +193,9 @@ class ResourceType:
     discover_by_name: bool = False
     # AWS-assigned attributes known before create (see Derived), by attribute name.
     derived_attributes: Mapping[str, Derived] = field(default_factory=dict)
+    # What `lifecycle: exercise` sets (throwaway semantics: nothing kept, nothing protected),
+    # property -> value; a stack file that sets one of them otherwise is an error.
+    exercise_settings: Mapping[str, Any] = field(default_factory=dict)
     # Properties that name an availability zone: checked against the region's zones during
     # refresh, so a typo stops the plan instead of failing an apply halfway.
     zone_properties: frozenset[str] = frozenset()

@@ -18,7 +18,14 @@ from stackdeploy.cli.commands.common import (
     print_api_stats,
     report_result,
 )
-from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
+from stackdeploy.cli.options import (
+    AdoptOption,
+    ExpiresInOption,
+    ForceOwnedOption,
+    GlobalOptions,
+    parse_expires_in,
+    stack_command,
+)
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
 from stackdeploy.config import limits
 from stackdeploy.errors import DeployError
@@ -70,6 +77,7 @@ def apply(
     ] = None,
     adopt: AdoptOption = False,
     force_owned: ForceOwnedOption = False,
+    expires_in: ExpiresInOption = None,
     *,
     options: GlobalOptions,
 ) -> None:
@@ -91,7 +99,13 @@ def apply(
             store = ws.store(stack)
             with store.lock("apply"):
                 permissions = Permissions(adopt=adopt, force_owned=force_owned)
-                run = plan_stack(ws, stack, targets=target or [], permissions=permissions)
+                run = plan_stack(
+                    ws,
+                    stack,
+                    targets=target or [],
+                    permissions=permissions,
+                    expires_in=parse_expires_in(expires_in),
+                )
                 print_plan(run.plan, console)
                 if run.plan.has_changes() and not auto_approve:
                     confirm(console, "Do you want to apply these changes?")

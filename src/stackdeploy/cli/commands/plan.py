@@ -10,8 +10,10 @@ from stackdeploy.cli.commands.common import print_api_stats
 from stackdeploy.cli.options import (
     OUTPUT_PANEL,
     AdoptOption,
+    ExpiresInOption,
     ForceOwnedOption,
     GlobalOptions,
+    parse_expires_in,
     stack_command,
 )
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
@@ -56,6 +58,7 @@ def plan(
     ] = False,
     adopt: AdoptOption = False,
     force_owned: ForceOwnedOption = False,
+    expires_in: ExpiresInOption = None,
     *,
     options: GlobalOptions,
 ) -> None:
@@ -65,7 +68,14 @@ def plan(
     events = reporter if options.debug else ignore
     ws = workspace(options, stack, events)
     permissions = Permissions(adopt=adopt, force_owned=force_owned)
-    run = plan_stack(ws, stack, destroy=destroy, targets=target or [], permissions=permissions)
+    run = plan_stack(
+        ws,
+        stack,
+        destroy=destroy,
+        targets=target or [],
+        permissions=permissions,
+        expires_in=parse_expires_in(expires_in),
+    )
     console = output_console(options)
     if json_output:
         console.file.write(dumps_public(run.plan))

@@ -192,6 +192,7 @@ _NOT_ROLLED = (
 _RESIZE = "instances are launched or terminated to match"
 
 AUTOSCALING_GROUP = ResourceType(
+    exercise_settings={"force_delete": True},
     name=TYPE_NAME,
     spec=AutoScalingGroupSpec,
     summary="An Auto Scaling group: min..max instances from a launch template across subnets.",

@@ -181,6 +181,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str | None:
 _KEYS = "a table's key schema is fixed at creation"
 
 DYNAMODB_TABLE = ResourceType(
+    exercise_settings={"deletion_protection": False},
     data_store=True,
     name=TYPE_NAME,
     spec=DynamoDbTableSpec,

@@ -218,6 +218,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str | None:
 
 
 INSTANCE = ResourceType(
+    exercise_settings={"disable_api_termination": False},
     name=TYPE_NAME,
     spec=InstanceSpec,
     summary="An EC2 instance; type, groups, profile and metadata options change in place.",

@@ -140,6 +140,7 @@ def _protection_note(applied: dict[str, Any] | None) -> str | None:
 
 
 LOAD_BALANCER = ResourceType(
+    exercise_settings={"deletion_protection": False},
     name=TYPE_NAME,
     spec=ApplicationLoadBalancerSpec,
     summary="An application load balancer (~2-3 min to provision); its listeners route "

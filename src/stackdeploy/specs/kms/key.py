@@ -197,6 +197,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 _FIXED = "; a new key is created (the alias moves to it) and the old one is scheduled for deletion"
 
 KMS_KEY = ResourceType(
+    exercise_settings={"deletion_window_days": 7},
     duplicable=True,
     data_store=True,
     name=TYPE_NAME,

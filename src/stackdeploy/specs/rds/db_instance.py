@@ -213,6 +213,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 
 
 DB_INSTANCE = ResourceType(
+    exercise_settings={"skip_final_snapshot": True, "deletion_protection": False},
     data_store=True,
     name=TYPE_NAME,
     spec=DbInstanceSpec,

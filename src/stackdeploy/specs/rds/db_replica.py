@@ -89,6 +89,7 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
 
 
 DB_REPLICA = ResourceType(
+    exercise_settings={"deletion_protection": False},
     data_store=True,
     name=TYPE_NAME,
     spec=DbReplicaSpec,

@@ -180,6 +180,7 @@ _NEW_BUCKET = (
 )
 
 BUCKET = ResourceType(
+    exercise_settings={"force_destroy": True},
     data_store=True,
     name=TYPE_NAME,
     spec=BucketSpec,

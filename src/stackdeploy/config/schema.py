@@ -43,10 +43,11 @@ def stack_json_schema() -> dict[str, Any]:
         tags=(dict[str, str], Field(default_factory=dict, description="Tags for every resource")),
         resources=(dict[str, resource], Field(default_factory=dict)),
         outputs=(dict[str, Any], Field(default_factory=dict)),
-        # The top-level fields the loader reads as they are, with their descriptions.
-        lifecycle=(Literal["durable", "exercise"], StackDocument.model_fields["lifecycle"]),
-        expires_after=(str | None, StackDocument.model_fields["expires_after"]),
     )
     schema = stack_model.model_json_schema()
+    # The top-level fields the loader reads as they are, with their descriptions.
+    document = StackDocument.model_json_schema()["properties"]
+    for name in ("lifecycle", "expires_after"):
+        schema["properties"][name] = document[name]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stackdeploy.plan.types import Action, Plan
 from stackdeploy.pricing.estimate import estimate_plan
 from stackdeploy.report.cost_view import plan_cost_markdown
-from stackdeploy.report.plan_view import force_command, plain_plan, symbol
+from stackdeploy.report.plan_view import force_command, plain_plan, stack_lines, symbol
 
 EMOJI = {
     Action.CREATE: "➕ create",
@@ -38,6 +38,7 @@ def plan_markdown(plan: Plan) -> str:
     for warning in plan.warnings:
         lines += ["", f"> ⚠️ {warning}"]
     lines += _left_alone(plan)
+    lines += ["", *("".join(part for part, _ in line) for line in stack_lines(plan))]
     details = plain_plan(plan, with_cost=False)  # the cost is said above
     lines += [
         "",

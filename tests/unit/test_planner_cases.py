@@ -54,6 +54,11 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
         for key, value in (expected.get("after") or {}).items():
             assert (change.after or {}).get(key) == value, (address, key)
         assert change.retag is expected.get("retag", False), address
+        if "unprotect" in expected:
+            assert change.unprotect is expected["unprotect"], address
+        if "keeps" in expected:
+            assert change.keeps == expected["keeps"], address
+            assert not expected["keeps"] or any(expected["keeps"] in n for n in change.notes)
     for address in case.get("absent", []):
         assert address not in by_address
     for address, paths in (case.get("changed_paths") or {}).items():

@@ -4,7 +4,6 @@ and the plan's replace rules (storage and versions only one way), without AWS.""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -334,8 +333,15 @@ def test_destroy_notes_say_what_happens_to_the_data() -> None:
 
 
 def test_final_snapshot_names_are_valid_rds_identifiers() -> None:
-    when = datetime(2025, 3, 9, 14, 5, 7, tzinfo=UTC)
+    """Named after the instance's own resource id: valid for RDS (a letter first, lower case
+    letters, digits, single hyphens), unique per instance, and the same in every plan."""
     assert (
-        final_snapshot_identifier("Shop", "main_db", when) == "shop-main-db-final-20250309-140507"
+        final_snapshot_identifier("Shop", "main_db", "db-ABCDEFGHIJKLMN0123456789")
+        == "shop-main-db-final-abcdefghijklmn0123456789"
     )
-    assert final_snapshot_identifier("shop", "_db", when) == "shop-db-final-20250309-140507"
+    assert final_snapshot_identifier("shop", "_db", "db-X1") == "shop-db-final-x1"
+    assert final_snapshot_identifier("9lives", "db", "db-X1") == "s-9lives-db-final-x1"
+    long = final_snapshot_identifier("a" * 200, "b" * 100, "db-X1")
+    assert len(long) <= 255 and not long.endswith("-")
+    first, second = (final_snapshot_identifier("s", "db", f"db-{i}") for i in "AB")
+    assert first != second

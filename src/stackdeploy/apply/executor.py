@@ -104,6 +104,8 @@ class _Executor:
             applied=record.applied if record else None,
             lineage=self.state.record.lineage,
             marks=marks,
+            keeps=change.keeps,
+            unprotect=change.unprotect,
         )
 
     def _token_value(self, token: Token, region: str) -> Any:

@@ -5,7 +5,9 @@ carries this stack's tags is adopted at most, never deleted. A delete needs proo
 stack made the resource: the state record, an intent the state recorded before the create,
 or the stack's lineage tag; data stores (databases, tables, keys, buckets with objects)
 need the state itself. `--adopt` takes over what the tags claim; `--force-owned` deletes
-on tags alone. Pure: no AWS here.
+on tags alone. An exercise stack (its resources tagged stackdeploy:lifecycle=exercise) is
+throwaway by declaration: what the state or the lineage proves it made goes even when it
+holds data, deletion protection included; tags alone still prove nothing. Pure: no AWS here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from stackdeploy.model.live import LiveResource, LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.types import Action, LeftAlone, Reason, ResourceChange
 from stackdeploy.plan.uses import UsedResources
+from stackdeploy.specs.base import MARK_TAG_LIFECYCLE
 
 ADOPT = "--adopt"
 FORCE_OWNED = "--force-owned"
@@ -59,7 +62,7 @@ class Custody:
             return None
         if not found.proof.made_by_this_stack and not self.adopt:
             return _NOT_OURS[found.proof]
-        if found.physical_id in self.holding_data:
+        if found.physical_id in self.holding_data and not proven_exercise(found):
             return _DATA
         return None
 
@@ -70,6 +73,20 @@ class Custody:
     def forced(self, found: LiveResource) -> bool:
         """Whether only --force-owned allows deleting `found`."""
         return self.force_owned and self.unproven(found) is not None
+
+
+def proven_exercise(found: LiveResource) -> bool:
+    """Whether `found` is part of an exercise stack, and proven this stack's own: its mark
+    alone (a tag anyone may write) never turns a data store into something to delete."""
+    exercise = dict(found.owner.marks).get(MARK_TAG_LIFECYCLE) == "exercise"
+    return exercise and found.proof.made_by_this_stack
+
+
+def exercise_unprotects(found: LiveResource) -> bool:
+    """Whether deleting `found` switches its deletion protection off first: a proven
+    resource of an exercise stack. Any other protected resource stops its delete, as the
+    user who protected it meant."""
+    return proven_exercise(found) and found.properties.get("deletion_protection") is True
 
 
 def left_alone(address: str, found: LiveResource, reason: str) -> LeftAlone:

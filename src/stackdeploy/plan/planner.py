@@ -17,6 +17,7 @@ from stackdeploy.model.stack import Resource, Stack
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.custody import (
     Custody,
+    exercise_unprotects,
     foreign_claim,
     keep_what_kept_ones_use,
     left_alone,
@@ -43,6 +44,8 @@ from stackdeploy.plan.types import (
 from stackdeploy.specs.base import ReplaceStrategy, ResourceType
 from stackdeploy.specs.iam.policy import canonical_policies
 from stackdeploy.specs.registry import RESOURCE_TYPES
+
+_UNPROTECTED = "deletion protection is switched off first"
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def make_plan(
             continue
         applied = prior.applied.get(address) if why is not Reason.DUPLICATE else None
         reasons = (why, Reason.FORCED) if custody.forced(found) else (why,)
-        changes[address] = _delete(address, found, reasons, applied)
+        changes[address] = _delete(stack.name, address, found, reasons, applied)
     keep_what_kept_ones_use(changes, kept, left, live)
 
     edges = deletion_edges(stack, live, prior.dependencies)
@@ -332,14 +335,25 @@ def _refused_update(stack: Stack, change: ResourceChange, found: LiveResource) -
 
 
 def _delete(
+    stack: str,
     address: str,
     found: LiveResource,
     reasons: tuple[Reason, ...],
     applied: dict[str, Any] | None,
 ) -> ResourceChange:
     rtype = RESOURCE_TYPES.get(found.type)
-    note = rtype.delete_note(applied) if rtype else None
-    notes = (note,) if note else ()
+    unprotect = exercise_unprotects(found)
+    # What the last apply recorded, else what AWS holds (destroyed by name, without state).
+    known = applied if applied is not None else found.properties
+    note = rtype.delete_note(known) if rtype and not unprotect else None
+    notes: tuple[str, ...] = (note,) if note else ()
+    if unprotect:
+        notes += (f"{_UNPROTECTED}: the stack is an exercise (stackdeploy:lifecycle=exercise)",)
+    keeps = None
+    if rtype is not None and rtype.kept_on_delete is not None:
+        keeps = rtype.kept_on_delete(stack, found.logical_id or address, found.properties, applied)
+    if keeps:
+        notes += (f"keeps its final snapshot {keeps} (in {found.region})",)
     return ResourceChange(
         address=address,
         type=found.type,
@@ -349,6 +363,8 @@ def _delete(
         physical_id=found.physical_id,
         before=found.properties,
         notes=notes,
+        keeps=keeps,
+        unprotect=unprotect,
     )
 
 

@@ -72,6 +72,8 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
                 "after_unknown": _unknown_paths(change.after),
                 "notes": list(change.notes),
                 "retag": change.retag,
+                "keeps": change.keeps,
+                "unprotect": change.unprotect,
             }
             for change in plan.changes
         ],
@@ -158,6 +160,8 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
                     "depends_on": list(c.depends_on),
                     "notes": list(c.notes),
                     "retag": c.retag,
+                    "keeps": c.keeps,
+                    "unprotect": c.unprotect,
                 }
                 for c in plan.changes
             ],
@@ -185,6 +189,8 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
             depends_on=tuple(c["depends_on"]),
             notes=tuple(c["notes"]),
             retag=bool(c.get("retag", False)),
+            keeps=c.get("keeps"),
+            unprotect=bool(c.get("unprotect", False)),
         )
         for c in data["changes"]
     )

@@ -69,6 +69,12 @@ class ResourceChange:
     # Write the ownership tags (stack, logical id, lineage) as part of the change: the
     # resource was adopted from an interrupted create or taken over with --adopt.
     retag: bool = False
+    # For a delete: what it leaves behind on purpose, named at plan time (an RDS final
+    # snapshot's identifier), so the plan shows the real name and apply keeps exactly it.
+    keeps: str | None = None
+    # For a delete: switch deletion protection off first (a proven resource of an exercise
+    # stack; see plan/custody.py exercise_unprotects).
+    unprotect: bool = False
 
     @property
     def logical_id(self) -> str:

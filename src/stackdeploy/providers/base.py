@@ -54,6 +54,10 @@ class ResourceContext:
     successor_id: str | None = None
     # The stack marks every resource carries (copy, expiry, lifecycle), as tags.
     marks: Mapping[str, str] = field(default_factory=dict)
+    # For a delete, as the plan decided it: the final snapshot to keep (its name), and
+    # whether to switch deletion protection off first (an exercise stack's resource).
+    keeps: str | None = None
+    unprotect: bool = False
 
     @property
     def address(self) -> str:

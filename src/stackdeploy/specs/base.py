@@ -96,6 +96,7 @@ NameFormat = Callable[[str, str, int], str]
 # A rule on an update that depends on what AWS holds, for changes AWS refuses in either form
 # (S3 versioning, once enabled, can only be suspended): (logical id, desired, live) -> issues.
 UpdateCheck = Callable[[str, dict[str, Any], dict[str, Any]], Iterable[Issue]]
+KeptOnDelete = Callable[[str, str, dict[str, Any], dict[str, Any] | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,10 @@ class ResourceType:
     # Shown in the plan when a resource of this type is destroyed; a callable receives the
     # properties last applied (None when unknown) and may return None for "nothing to say".
     delete_notes: str | Callable[[dict[str, Any] | None], str | None] | None = None
+    # What a delete leaves behind on purpose (an RDS final snapshot), named at plan time so
+    # the plan shows it and apply keeps exactly that: (stack, logical id, live properties,
+    # properties last applied or None) -> its name, or None when it keeps nothing.
+    kept_on_delete: KeptOnDelete | None = None
     # A property holding a local file path whose content is read at load time into another
     # property, e.g. {"public_key_file": "public_key"} (paths relative to the stack file).
     file_properties: Mapping[str, str] = field(default_factory=dict)

@@ -181,6 +181,9 @@ class DynamoDbTableProvider(Provider):
             table = describe(client, name)
             if table is None or table.get("TableStatus") == "DELETING":
                 return
+            if ctx.unprotect and table.get("DeletionProtectionEnabled"):
+                # An exercise stack's table: the plan said protection goes first.
+                client.update_table(TableName=name, DeletionProtectionEnabled=False)
             client.delete_table(TableName=name)
 
         try:
@@ -196,7 +199,7 @@ class DynamoDbTableProvider(Provider):
         except ClientError as error:
             message = str(error.response.get("Error", {}).get("Message", ""))
             if has_code(error, "ValidationException") and "protect" in message.lower():
-                # Someone protected it on purpose: never switch the protection off here.
+                # Someone protected it on purpose: switched off only for an exercise stack.
                 raise ProviderError(
                     f"table {name} has deletion protection on, so AWS refuses to delete it",
                     code="ValidationException",

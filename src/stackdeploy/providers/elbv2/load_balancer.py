@@ -203,11 +203,19 @@ class LoadBalancerProvider(Provider):
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)
         arn = live.physical_id
+        if ctx.unprotect and live.properties.get("deletion_protection"):
+            # An exercise stack's load balancer: the plan said protection goes first.
+            attribute = {"Key": _ATTRIBUTES["deletion_protection"][0], "Value": "false"}
+            self.ignore_not_found(
+                lambda: client.modify_load_balancer_attributes(
+                    LoadBalancerArn=arn, Attributes=[attribute]
+                )
+            )
         try:
             self.ignore_not_found(lambda: client.delete_load_balancer(LoadBalancerArn=arn))
         except ClientError as error:
             if has_code(error, "OperationNotPermitted"):
-                # Someone protected it on purpose: never switch the protection off here.
+                # Someone protected it on purpose: switched off only for an exercise stack.
                 raise ProviderError(
                     f"load balancer {live.properties.get('name', arn)} has deletion protection "
                     "on, so AWS refuses to delete it",

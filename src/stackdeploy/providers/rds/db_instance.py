@@ -11,7 +11,6 @@ password's secret is created before the database and deleted after it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,7 +34,7 @@ from stackdeploy.providers.rds.modify import (
     SKIP_SNAPSHOT_TAG,
 )
 from stackdeploy.providers.tagging_api import aws_tags
-from stackdeploy.specs.rds.common import final_snapshot_identifier
+from stackdeploy.specs.rds.common import kept_final_snapshot
 from stackdeploy.specs.rds.db_instance import DB_INSTANCE
 from stackdeploy.specs.rds.password import source_from_tag, source_tag
 
@@ -189,19 +188,31 @@ class DbInstanceProvider(DbInstanceBase):
 
     # -- delete ------------------------------------------------------------------------------
 
+    def _tag_kept_snapshot(self, ctx: ResourceContext, live: LiveResource, name: str) -> None:
+        """The stack's ownership tags and marks on the final snapshot, so that `deploy ls`
+        lists it with the stack and `destroy --delete-snapshots` finds it (RDS copies an
+        instance's tags to it only with CopyTagsToSnapshot, which a stack need not set)."""
+        arn = str(live.properties.get("arn") or "")
+        prefix, found, _ = arn.rpartition(":db:")
+        if not found:
+            return
+        self.client(ctx.region).add_tags_to_resource(
+            ResourceName=f"{prefix}:snapshot:{name}", Tags=aws_tags(ctx.ownership_tags())
+        )
+
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         # What the instance records wins; the state's record covers an instance whose tags
         # were lost. Either way, no choice at all means a snapshot: data is never lost by
         # default.
-        skip = bool(live.properties.get("skip_final_snapshot")) or bool(
-            ctx.applied and ctx.applied.get("skip_final_snapshot")
-        )
-        snapshot = (
-            None
-            if skip
-            else final_snapshot_identifier(ctx.stack, ctx.logical_id, datetime.now(UTC))
+        # The plan named the snapshot (ctx.keeps); a replacement's delete names it the same
+        # way from the same facts. No choice at all means a snapshot: data is never lost by
+        # default.
+        snapshot = ctx.keeps or kept_final_snapshot(
+            ctx.stack, ctx.logical_id, live.properties, ctx.applied
         )
         self.delete_instance(ctx, live, snapshot)
+        if snapshot:
+            self._tag_kept_snapshot(ctx, live, snapshot)
         passwords.delete_generated(
             self.clients,
             ctx,

@@ -196,6 +196,13 @@ class DbInstanceBase(Provider):
         """DeleteDBInstance (with a final snapshot unless None) and wait until it is gone."""
         client = self.client(ctx.region)
         identifier = live.physical_id
+        if ctx.unprotect and live.properties.get("deletion_protection"):
+            # An exercise stack's database: the plan said protection goes first.
+            self.ignore_not_found(
+                lambda: client.modify_db_instance(
+                    DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True
+                )
+            )
         snapshot: dict[str, Any] = (
             {"FinalDBSnapshotIdentifier": final_snapshot}
             if final_snapshot

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -284,8 +283,32 @@ MAINTENANCE_WINDOW_FIELD = Field(
 )
 
 
-def final_snapshot_identifier(stack: str, logical_id: str, when: datetime) -> str:
-    """<stack>-<logical id>-final-<UTC time>, as an RDS snapshot identifier allows it
-    (lower case letters, digits and single hyphens)."""
-    base = re.sub(r"-{2,}", "-", f"{stack}-{logical_id}".replace("_", "-").lower()).strip("-")
-    return f"{base}-final-{when:%Y%m%d-%H%M%S}"
+SNAPSHOT_MAX_LENGTH = 255
+
+
+def final_snapshot_identifier(stack: str, logical_id: str, instance: str) -> str:
+    """<stack>-<logical id>-final-<instance>, as an RDS snapshot identifier allows it (lower
+    case letters, digits and single hyphens, starting with a letter).
+
+    `instance` names the very instance deleted: its DbiResourceId (db-ABC..., unique forever,
+    so a database deleted, made again and deleted again never clashes with its own earlier
+    snapshot). The name is then a function of what the plan read, not of the clock: the plan
+    shows the real name, apply uses exactly that one, and a plan made twice is the same.
+    """
+    unique = re.sub(r"^db-", "", instance.lower())
+    raw = f"{stack}-{logical_id}-final-{unique}".replace("_", "-").lower()
+    name = re.sub(r"[^a-z0-9-]", "-", raw)
+    name = re.sub(r"-{2,}", "-", name).strip("-")
+    name = name if name[:1].isalpha() else f"s-{name}"
+    return name[:SNAPSHOT_MAX_LENGTH].rstrip("-")
+
+
+def kept_final_snapshot(
+    stack: str, logical_id: str, live: dict[str, Any], applied: dict[str, Any] | None
+) -> str | None:
+    """The final snapshot a delete of this DB instance keeps, or None when it keeps none
+    (skip_final_snapshot, as the instance's tag records it or the last apply did)."""
+    if live.get("skip_final_snapshot") or (applied and applied.get("skip_final_snapshot")):
+        return None
+    instance = live.get("resource_id") or live.get("identifier") or live.get("id") or ""
+    return final_snapshot_identifier(stack, logical_id, str(instance))

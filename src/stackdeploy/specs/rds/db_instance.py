@@ -24,6 +24,7 @@ from stackdeploy.specs.rds.common import (
     StorageType,
     check_engine_version,
     grows_only,
+    kept_final_snapshot,
     lower_case,
     storage_problem,
     upgrades_only,
@@ -203,8 +204,8 @@ def _delete_note(applied: dict[str, Any] | None) -> str:
         note = "deleted without a final snapshot (skip_final_snapshot): its data is lost"
     else:
         note = (
-            "a final snapshot (<stack>-<logical id>-final-<UTC time>) keeps its data; set "
-            "skip_final_snapshot: true and apply to delete without one"
+            "a final snapshot keeps its data (set skip_final_snapshot: true and apply to "
+            "delete without one)"
         )
     source = (applied or {}).get("master_password") or {}
     if "generate" in source:
@@ -255,6 +256,7 @@ DB_INSTANCE = ResourceType(
     name_property="identifier",
     name_max_length=63,
     delete_notes=_delete_note,
+    kept_on_delete=kept_final_snapshot,
     # A replica names its source, which orders them; but a cross-region replica names it by
     # ARN, which no live property matches once the state is lost. Replicas go first anyway.
     delete_after=frozenset({"aws.rds.db_replica"}),

@@ -29,6 +29,7 @@ from tenacity import (
 from stackdeploy import __version__
 from stackdeploy.aws.errors import error_code, is_throttle, never_reached_aws, outcome_unknown
 from stackdeploy.aws.operations import Declared, declared
+from stackdeploy.aws.pacing import Pacer
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
 from stackdeploy.events import Event, EventSink, current_address, ignore
 from stackdeploy.events import Retrying as RetryingEvent
@@ -37,6 +38,24 @@ from stackdeploy.events import Retrying as RetryingEvent
 def new_boto3_session(profile: str | None) -> boto3.Session:
     """A boto3 session. Tests wrap this to attach the AWS strictness layer to every client."""
     return boto3.Session(profile_name=profile)
+
+
+class SharedSession:
+    """One boto3 session and one pacer for the client factories of many copies of a stack
+    applied in one run: a session loads each service's model once (about a second and 20 MB
+    for EC2's), and AWS's rate limits are the account's, whichever copy calls."""
+
+    def __init__(self, profile: str | None, pacer: Pacer | None = None) -> None:
+        self.profile = profile
+        self.pacer = pacer
+        self.lock = threading.Lock()  # boto3 sessions are not thread-safe; clients are
+        self._session: boto3.Session | None = None
+
+    def session(self) -> boto3.Session:
+        """The session; call it holding `lock`."""
+        if self._session is None:
+            self._session = new_boto3_session(self.profile)
+        return self._session
 
 
 @dataclass
@@ -93,10 +112,17 @@ class RetryingClient:
     """A boto3 client whose every API call goes through the retry policy."""
 
     def __init__(
-        self, client: Any, service: str, timing: Timing, stats: ApiStats, events: EventSink
+        self,
+        client: Any,
+        service: str,
+        timing: Timing,
+        stats: ApiStats,
+        events: EventSink,
+        pacer: Pacer | None = None,
     ) -> None:
         self._client = client
         self._service = service
+        self._pacer = pacer
         self._timing = timing
         self._stats = stats
         self._events = events
@@ -146,8 +172,11 @@ class RetryingClient:
             before_sleep=before_sleep,
             reraise=True,
         )
+        api_name = operation.split(".", 1)[1]
         for attempt in retrying:
             with attempt:
+                if self._pacer is not None:  # every attempt spends one of AWS's tokens
+                    self._pacer.wait(self._service, api_name, self.meta.region_name)
                 self._stats.count(operation)
                 return method(**kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -186,8 +215,10 @@ class ClientFactory:
         events: EventSink = ignore,
         static_credentials: tuple[str, str] | None = None,
         max_pool_connections: int = 20,
+        shared: SharedSession | None = None,
     ) -> None:
         self.profile = profile
+        self._shared = shared
         self.endpoint_url = endpoint_url
         self.default_region = default_region
         self.timing = timing
@@ -208,10 +239,12 @@ class ClientFactory:
         )
         self._session: boto3.Session | None = None
         self._clients: dict[tuple[str, str], RetryingClient] = {}
-        self._lock = threading.Lock()
+        self._lock = shared.lock if shared else threading.Lock()
         self._account: str | None = None
 
     def _boto3_session(self) -> boto3.Session:
+        if self._shared is not None:
+            return self._shared.session()
         if self._session is None:
             self._session = new_boto3_session(self.profile)
         return self._session
@@ -234,7 +267,8 @@ class ClientFactory:
                     config=self._config,
                     **extra,
                 )
-                cached = RetryingClient(raw, service, self.timing, self.stats, self.events)
+                pacer = self._shared.pacer if self._shared else None
+                cached = RetryingClient(raw, service, self.timing, self.stats, self.events, pacer)
                 self._clients[key] = cached
             return cached
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error
+from stackdeploy.config.copies import parse_copy
 from stackdeploy.config.lifecycle import parse_duration
 from stackdeploy.errors import ApplyError, ConfigErrors, DeployError
 
@@ -37,6 +38,18 @@ class GlobalOptions:
     state_bucket: str | None = None
     debug: bool = False
     no_color: bool = False
+    copy: str | None = None  # --copy NAME[=INDEX], checked by _check_copy
+
+
+def _check_copy(value: str | None) -> str | None:
+    """--copy's syntax, reported at the option (the rules that need the stack file, such as
+    the lengths of the names it makes, are checked when it is loaded)."""
+    if value is not None:
+        try:
+            parse_copy(value)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    return value
 
 
 def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -108,6 +121,20 @@ COMMON_PARAMETERS = [
             list[Path] | None,
             typer.Option(
                 help="YAML file of variable values (repeatable).", rich_help_panel=INPUT_PANEL
+            ),
+        ],
+        None,
+    ),
+    _option(
+        "copy",
+        Annotated[
+            str | None,
+            typer.Option(
+                metavar="NAME[=INDEX]",
+                callback=_check_copy,
+                help="Work on this copy of the stack: stack <stack>-NAME, with its own state, "
+                "tags and names; the file sees {{ copy }} and {{ copy_index }} (INDEX).",
+                rich_help_panel=INPUT_PANEL,
             ),
         ],
         None,

@@ -9,9 +9,10 @@ from pathlib import Path
 from rich.console import Console
 
 from stackdeploy.apply.engine import Workspace
-from stackdeploy.aws.session import ClientFactory
+from stackdeploy.aws.session import ClientFactory, SharedSession
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
 from stackdeploy.cli.options import GlobalOptions
+from stackdeploy.config.copies import StackCopy, parse_copy
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.discovery.state import default_state_dir
 from stackdeploy.errors import DeployError, UserAbort
@@ -56,7 +57,10 @@ def fallback_region(options: GlobalOptions) -> str | None:
     return configured
 
 
-def load(options: GlobalOptions, stack_file: Path) -> Stack:
+def load(options: GlobalOptions, stack_file: Path, copy: StackCopy | None = None) -> Stack:
+    """The stack, or the copy `copy` of it (else the one --copy names)."""
+    if copy is None and options.copy:
+        copy = parse_copy(options.copy)
     return load_stack(
         stack_file,
         LoadOptions(
@@ -64,24 +68,35 @@ def load(options: GlobalOptions, stack_file: Path) -> Stack:
             cli_vars=options.var,
             region_override=options.region,
             fallback_region=fallback_region(options),
+            copy=copy,
         ),
     )
 
 
+def aws_target(
+    options: GlobalOptions, events: EventSink
+) -> tuple[str | None, tuple[str, str] | None, str | None]:
+    """(endpoint, static credentials, profile), starting the local emulator for --local."""
+    if not options.local:
+        return options.endpoint_url, None, options.profile
+    if options.endpoint_url and os.environ.get("AWS_ENDPOINT_URL") != options.endpoint_url:
+        raise DeployError("--local and --endpoint-url both name an endpoint; pass only one")
+    running = emulator.status()
+    if running is None:
+        events(Message(None, "Starting the local emulator (moto)..."))
+        running = emulator.start()
+    return running.endpoint, emulator.LOCAL_CREDENTIALS, None
+
+
 def workspace(
-    options: GlobalOptions, stack: Stack, events: EventSink, parallelism: int = 10
+    options: GlobalOptions,
+    stack: Stack,
+    events: EventSink,
+    parallelism: int = 10,
+    shared: SharedSession | None = None,
 ) -> Workspace:
-    endpoint = options.endpoint_url
-    credentials = None
-    profile = options.profile
-    if options.local:
-        if options.endpoint_url and os.environ.get("AWS_ENDPOINT_URL") != options.endpoint_url:
-            raise DeployError("--local and --endpoint-url both name an endpoint; pass only one")
-        running = emulator.status()
-        if running is None:
-            events(Message(None, "Starting the local emulator (moto)..."))
-            running = emulator.start()
-        endpoint, credentials, profile = running.endpoint, emulator.LOCAL_CREDENTIALS, None
+    """The AWS side of a command; copies of a stack in one run share `shared`."""
+    endpoint, credentials, profile = aws_target(options, events)
     clients = ClientFactory(
         profile=profile,
         endpoint_url=endpoint,
@@ -90,6 +105,7 @@ def workspace(
         events=events,
         static_credentials=credentials,
         max_pool_connections=max(20, parallelism * 2),
+        shared=shared,
     )
     return Workspace(clients, options.state_dir or default_state_dir(), options.state_bucket)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
+from stackdeploy.config.copies import StackCopy, copy_stack_name, copy_variables, probe_copy
+from stackdeploy.config.copy_checks import check_generated_names, check_unique_names
 from stackdeploy.config.crosschecks import check_cycles, check_references, run_type_checks
 from stackdeploy.config.documents import parse_stack_document
 from stackdeploy.config.lifecycle import parse_expiry
@@ -29,7 +31,7 @@ from stackdeploy.config.sourcemap import SourceMap
 from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.variables import declared_variables, resolve_variables, top_level_scalar
 from stackdeploy.config.yamlsource import YamlDocument, format_path, parse_yaml
-from stackdeploy.errors import ConfigError, ConfigErrors, SourceLocation
+from stackdeploy.errors import ConfigError, ConfigErrors, DeployError, SourceLocation
 from stackdeploy.model.stack import Stack
 from stackdeploy.specs.base import check_user_tags
 
@@ -42,11 +44,17 @@ class LoadOptions:
     cli_vars: Sequence[str] = ()
     region_override: str | None = None  # --region
     fallback_region: str | None = None  # AWS_REGION / profile, when the file names none
+    copy: StackCopy | None = None  # --copy: load this copy of the stack (config/copies.py)
 
 
 def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
+    options = options or LoadOptions()
     try:
-        return _load_stack(path, options or LoadOptions())
+        stack = _load_stack(path, options)
+        if options.copy is not None:
+            check_generated_names(stack, options.copy)
+            check_unique_names(stack, _load_probe(path, options, options.copy))
+        return stack
     except RecursionError:
         # The bounds on YAML depth and template includes should stop recursion first; this
         # is the last resort, so that no input ends in an internal error.
@@ -55,6 +63,16 @@ def load_stack(path: Path, options: LoadOptions | None = None) -> Stack:
             location=SourceLocation(str(path)),
             hint="look for templates that include each other, or data nested hundreds deep",
         ) from None
+
+
+def _load_probe(path: Path, options: LoadOptions, copy: StackCopy) -> Stack | None:
+    """The file once more as another copy: what is equal in both would collide. None when
+    that copy does not load (the file treats copies differently); nothing is compared then,
+    rather than reporting errors about a copy nobody asked for."""
+    try:
+        return _load_stack(path, replace(options, copy=probe_copy(copy)))
+    except DeployError:
+        return None
 
 
 def _load_stack(path: Path, options: LoadOptions) -> Stack:
@@ -70,9 +88,10 @@ def _load_stack(path: Path, options: LoadOptions) -> Stack:
     context: dict[str, Any] = {"region": region} if region else {}
     stack_name = top_level_scalar(text, "stack")
     if stack_name:
-        context["stack_name"] = stack_name
+        context["stack_name"] = f"{stack_name}-{options.copy.name}" if options.copy else stack_name
     context.update(variables)
     context["vars"] = variables
+    context.update(copy_variables(options.copy, variables, file))
     search_path = template_search_path(path)
     budget = RenderBudget()  # shared by the stack file and every template it renders
     rendered = render_template(text, file, context, search_path, budget)
@@ -117,6 +136,8 @@ def build_stack(
             expires, expires_after = parse_expiry(parsed.expires_after)
         except ValueError as error:
             collector.add(("expires_after",), str(error))
+    if options.copy is not None:  # generated names and ownership tags name the copy
+        parsed = parsed.model_copy(update={"stack": copy_stack_name(parsed.stack, options.copy)})
     declared = declare_resources(parsed, region, stack_tags, collector, render)
     source_lines = {
         format_path(path): line
@@ -134,6 +155,7 @@ def build_stack(
         lifecycle=parsed.lifecycle,
         expires=expires,
         expires_after_seconds=expires_after,
+        copy_name=options.copy.name if options.copy else None,
         source_file=document.file,
         source_digest=digest,
         source_lines=source_lines,

@@ -115,7 +115,9 @@ def _render(
         raise ConfigError(
             f"undefined variable: {error.message}",
             location=SourceLocation(file, _template_line(file)),
-            hint="declare it under vars: in the stack file, or pass --var NAME=VALUE",
+            # A copy's missing copy_index says how to give it (config/copies.py).
+            hint=getattr(error, "hint", None)
+            or "declare it under vars: in the stack file, or pass --var NAME=VALUE",
         ) from None
     except TemplateLimitError as error:
         where = error.location or SourceLocation(file, _template_line(file))

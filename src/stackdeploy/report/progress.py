@@ -10,6 +10,7 @@ from rich.text import Text
 
 from stackdeploy.events import (
     Event,
+    EventSink,
     Message,
     Retrying,
     StepFailed,
@@ -32,12 +33,14 @@ _EXPECTED_WAITS = {
 
 
 class ProgressReporter:
-    """An event sink that prints Terraform-style progress lines."""
+    """An event sink that prints Terraform-style progress lines. Several copies of a stack
+    applied at once share one, each through `for_copy`, so that every line names its copy."""
 
     def __init__(self, console: Console, *, debug: bool = False) -> None:
         self.console = console
         self.debug = debug
-        self._running: dict[str, tuple[str, float, str]] = {}  # address -> (action, start, status)
+        # (copy, address) -> (action, start, status)
+        self._running: dict[tuple[str, str], tuple[str, float, str]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -50,8 +53,14 @@ class ProgressReporter:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
 
-    def _say(self, address: str | None, text: str, style: str = "") -> None:
+    def for_copy(self, copy: str) -> EventSink:
+        """The sink for one copy's events: its lines start with `[copy]`."""
+        return lambda event: self._handle(event, copy)
+
+    def _say(self, copy: str, address: str | None, text: str, style: str = "") -> None:
         line = Text()
+        if copy:
+            line.append(f"[{copy}] ", style="cyan")
         if address:
             line.append(f"{address}: ", style="bold")
         line.append(text, style=style or None)
@@ -59,53 +68,64 @@ class ProgressReporter:
             self.console.print(line, soft_wrap=True)
 
     def __call__(self, event: Event) -> None:
+        self._handle(event, "")
+
+    def _handle(self, event: Event, copy: str) -> None:
+        key = (copy, event.address or "")
         if isinstance(event, StepStarted):
             with self._lock:
-                self._running[event.address or ""] = (event.action, time.monotonic(), "")
+                self._running[key] = (event.action, time.monotonic(), "")
             suffix = " (replacement)" if event.replacing else ""
-            self._say(event.address, f"{_ING[event.action]}...{suffix}")
+            self._say(copy, event.address, f"{_ING[event.action]}...{suffix}")
         elif isinstance(event, StepFinished):
             with self._lock:
-                self._running.pop(event.address or "", None)
+                self._running.pop(key, None)
             ident = f" [id={event.physical_id}]" if event.physical_id else ""
             self._say(
+                copy,
                 event.address,
                 f"{_DONE[event.action]} complete after {event.seconds:.0f}s{ident}",
                 "green",
             )
         elif isinstance(event, StepFailed):
             with self._lock:
-                self._running.pop(event.address or "", None)
+                self._running.pop(key, None)
             self._say(
-                event.address, f"{_DONE[event.action]} failed after {event.seconds:.0f}s", "red"
+                copy,
+                event.address,
+                f"{_DONE[event.action]} failed after {event.seconds:.0f}s",
+                "red",
             )
         elif isinstance(event, StepSkipped):
-            self._say(event.address, f"Skipped ({event.because})", "yellow")
+            self._say(copy, event.address, f"Skipped ({event.because})", "yellow")
         elif isinstance(event, Waiting):
             with self._lock:
-                if event.address in self._running:
-                    action, start, _ = self._running[event.address]
-                    self._running[event.address] = (action, start, event.status)
+                if key in self._running:
+                    action, start, _ = self._running[key]
+                    self._running[key] = (action, start, event.status)
         elif isinstance(event, Retrying):
             if self.debug or event.code in _EXPECTED_WAITS:
                 self._say(
+                    copy,
                     event.address,
                     f"{event.operation} answered {event.code or 'an error'}; "
                     f"retrying in {event.delay:.1f}s (attempt {event.attempt})",
                     "dim",
                 )
         elif isinstance(event, Message):
-            self._say(event.address, event.text, "yellow" if event.level == "warning" else "")
+            style = "yellow" if event.level == "warning" else ""
+            self._say(copy, event.address, event.text, style)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             now = time.monotonic()
             with self._lock:
                 running = sorted(self._running.items())
-            for address, (action, start, status) in running:
+            for (copy, address), (action, start, status) in running:
                 if now - start >= HEARTBEAT_SECONDS:
                     detail = f", {status}" if status else ""
                     self._say(
+                        copy,
                         address,
                         f"Still {_ING[action].lower()}... [{now - start:.0f}s elapsed{detail}]",
                     )

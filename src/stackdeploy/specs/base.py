@@ -7,7 +7,7 @@ import hashlib
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -93,6 +93,7 @@ Canonicalizer = Callable[[dict[str, Any]], dict[str, Any]]
 StackDefaults = Callable[[dict[str, Any], str], dict[str, Any]]
 # How an omitted name is generated: (stack, logical id, max length) -> name.
 NameFormat = Callable[[str, str, int], str]
+NameScope = Literal["region", "account", "everywhere"]
 # A rule on an update that depends on what AWS holds, for changes AWS refuses in either form
 # (S3 versioning, once enabled, can only be suspended): (logical id, desired, live) -> issues.
 UpdateCheck = Callable[[str, dict[str, Any], dict[str, Any]], Iterable[Issue]]
@@ -180,6 +181,16 @@ class ResourceType:
     # How that name is generated (default generated_name); S3 bucket names are global, so
     # theirs end with the account id.
     name_format: NameFormat | None = None
+    # Where AWS keeps that name unique, which copies of a stack (--copy) must respect: two
+    # copies giving a resource the same name collide there. IAM names are unique in the
+    # account, S3 bucket names everywhere.
+    name_unique_in: NameScope = "region"
+    # A property naming the resource inside which the name is unique instead (a security
+    # group's name is unique in its VPC): copies that make their own of it never collide.
+    name_unique_within: str | None = None
+    # Other values that must be unique beyond the stack, by path (as in `references`) ->
+    # where: a KMS alias "in the region", a private key file "on this machine".
+    unique_properties: Mapping[str, str] = field(default_factory=dict)
     # Checked against the live resource when an update is planned; the plan stops with the
     # issues found, at their fields in the stack file.
     update_checks: tuple[UpdateCheck, ...] = ()

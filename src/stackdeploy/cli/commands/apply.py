@@ -18,6 +18,14 @@ from stackdeploy.cli.commands.common import (
     print_api_stats,
     report_result,
 )
+from stackdeploy.cli.copies import (
+    COPY_PARALLELISM,
+    CopiesFileOption,
+    CopiesOption,
+    CopyParallelismOption,
+    apply_copies,
+    chosen_copies,
+)
 from stackdeploy.cli.options import (
     AdoptOption,
     ExpiresInOption,
@@ -28,6 +36,7 @@ from stackdeploy.cli.options import (
 )
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
 from stackdeploy.config import limits
+from stackdeploy.config.copies import parse_copy
 from stackdeploy.errors import DeployError
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.types import Plan
@@ -60,6 +69,15 @@ def read_plan_file(path: Path) -> tuple[Stack, Plan]:
         raise DeployError(f"plan file {path} nests too deeply to be a saved plan") from None
 
 
+def check_saved_copy(options: GlobalOptions, stack: Stack, source: Path) -> None:
+    """A saved plan names its copy already; a --copy given with it must be the same one."""
+    if options.copy and parse_copy(options.copy).name != stack.copy_name:
+        made_for = f"copy {stack.copy_name}" if stack.copy_name else "the stack itself"
+        raise DeployError(
+            f"the plan in {source} was made for {made_for}, not --copy {options.copy}"
+        )
+
+
 @stack_command
 def apply(
     source: Annotated[
@@ -78,15 +96,36 @@ def apply(
     adopt: AdoptOption = False,
     force_owned: ForceOwnedOption = False,
     expires_in: ExpiresInOption = None,
+    copies: CopiesOption = None,
+    copies_file: CopiesFileOption = None,
+    copy_parallelism: CopyParallelismOption = COPY_PARALLELISM,
     *,
     options: GlobalOptions,
 ) -> None:
     """Show the plan, ask for confirmation, then apply it."""
+    chosen = chosen_copies(options, copies, copies_file)
+    if chosen is not None:
+        if is_plan_file(source):
+            raise DeployError("--copies applies a stack file, not a saved plan (one copy's)")
+        apply_copies(
+            options,
+            source,
+            chosen,
+            destroy=False,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            copy_parallelism=copy_parallelism,
+            targets=target or [],
+            permissions=Permissions(adopt=adopt, force_owned=force_owned),
+            expires_in=parse_expires_in(expires_in),
+        )
+        return
     console = output_console(options)
     progress = progress_console(options)
     with ProgressReporter(progress, debug=options.debug) as reporter:
         if is_plan_file(source):
             stack, saved = read_plan_file(source)
+            check_saved_copy(options, stack, source)
             ws = workspace(options, stack, reporter, parallelism)
             store = ws.store(stack)
             with store.lock("apply"):

@@ -7,6 +7,14 @@ import typer
 
 from stackdeploy.apply.engine import Permissions, plan_stack
 from stackdeploy.cli.commands.common import execute, print_api_stats, report_result
+from stackdeploy.cli.copies import (
+    COPY_PARALLELISM,
+    CopiesFileOption,
+    CopiesOption,
+    CopyParallelismOption,
+    apply_copies,
+    chosen_copies,
+)
 from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
 from stackdeploy.report.plan_view import print_plan
@@ -28,10 +36,27 @@ def destroy(
     ] = None,
     adopt: AdoptOption = False,
     force_owned: ForceOwnedOption = False,
+    copies: CopiesOption = None,
+    copies_file: CopiesFileOption = None,
+    copy_parallelism: CopyParallelismOption = COPY_PARALLELISM,
     *,
     options: GlobalOptions,
 ) -> None:
     """Destroy every resource the stack owns (found by its ownership tags)."""
+    chosen = chosen_copies(options, copies, copies_file)
+    if chosen is not None:
+        apply_copies(
+            options,
+            stack_file,
+            chosen,
+            destroy=True,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            copy_parallelism=copy_parallelism,
+            targets=target or [],
+            permissions=Permissions(adopt=adopt, force_owned=force_owned),
+        )
+        return
     console = output_console(options)
     progress = progress_console(options)
     stack = load(options, stack_file)

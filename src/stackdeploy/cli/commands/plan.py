@@ -7,6 +7,14 @@ import typer
 
 from stackdeploy.apply.engine import Permissions, plan_stack, save_plan
 from stackdeploy.cli.commands.common import print_api_stats
+from stackdeploy.cli.copies import (
+    COPY_PARALLELISM,
+    CopiesFileOption,
+    CopiesOption,
+    CopyParallelismOption,
+    chosen_copies,
+    plan_copies,
+)
 from stackdeploy.cli.options import (
     OUTPUT_PANEL,
     AdoptOption,
@@ -17,6 +25,7 @@ from stackdeploy.cli.options import (
     stack_command,
 )
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
+from stackdeploy.errors import DeployError
 from stackdeploy.events import ignore
 from stackdeploy.plan.serialize import dumps_public
 from stackdeploy.report.markdown import plan_markdown
@@ -59,10 +68,31 @@ def plan(
     adopt: AdoptOption = False,
     force_owned: ForceOwnedOption = False,
     expires_in: ExpiresInOption = None,
+    copies: CopiesOption = None,
+    copies_file: CopiesFileOption = None,
+    copy_parallelism: CopyParallelismOption = COPY_PARALLELISM,
     *,
     options: GlobalOptions,
 ) -> None:
     """Refresh live state and show the changes apply would make."""
+    chosen = chosen_copies(options, copies, copies_file)
+    if chosen is not None:
+        if out is not None:
+            raise DeployError("--out saves one plan: save each copy's with --copy NAME")
+        plan_copies(
+            options,
+            stack_file,
+            chosen,
+            destroy=destroy,
+            json_output=json_output,
+            markdown=markdown,
+            detailed_exitcode=detailed_exitcode,
+            copy_parallelism=copy_parallelism,
+            targets=target or [],
+            permissions=Permissions(adopt=adopt, force_owned=force_owned),
+            expires_in=parse_expires_in(expires_in),
+        )
+        return
     stack = load(options, stack_file)
     reporter = ProgressReporter(progress_console(options), debug=options.debug)
     events = reporter if options.debug else ignore

@@ -189,6 +189,7 @@ KEY_PAIR = ResourceType(
     name_max_length=255,
     delete_notes=_delete_note,
     stack_defaults=_default_private_key_path,
+    unique_properties={"private_key_path": "on this machine"},
     checks=(_tag_room,),
     typical_create_seconds=1.0,
 )

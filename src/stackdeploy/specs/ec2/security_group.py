@@ -272,6 +272,7 @@ SECURITY_GROUP = ResourceType(
     checks=(_peers_are_groups,),
     canonicalize=canonical_rules,
     name_property="name",
+    name_unique_within="vpc_id",
     # AWS refuses to delete a group that instances, interfaces or other groups' rules still
     # use: the new group is made first, they move to it in place, then the old one goes.
     replace_strategy=ReplaceStrategy.CREATE_THEN_DELETE,

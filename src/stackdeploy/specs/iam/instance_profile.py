@@ -111,6 +111,7 @@ INSTANCE_PROFILE = ResourceType(
     checks=(_role_is_a_role, unique_names(TYPE_NAME, "instance profile")),
     name_property="name",
     name_max_length=128,
+    name_unique_in="account",
     global_service=True,
     discover_by_name=True,
     typical_create_seconds=2.0,

@@ -214,6 +214,7 @@ ROLE = ResourceType(
     checks=(unique_names(TYPE_NAME, "role"),),
     name_property="name",
     name_max_length=64,
+    name_unique_in="account",
     global_service=True,
     discover_by_name=True,
     # IAM evaluates a session's permissions on every request, so they end with the role.

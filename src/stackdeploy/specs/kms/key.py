@@ -236,4 +236,5 @@ KMS_KEY = ResourceType(
     },
     checks=(_unique_aliases,),
     delete_notes=_delete_note,
+    unique_properties={"alias": "in the region"},
 )

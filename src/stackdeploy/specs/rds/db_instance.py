@@ -255,6 +255,7 @@ DB_INSTANCE = ResourceType(
     stack_defaults=lower_case("identifier"),
     name_property="identifier",
     name_max_length=63,
+    unique_properties={"master_password.generate.name": "in the region"},
     delete_notes=_delete_note,
     kept_on_delete=kept_final_snapshot,
     # A replica names its source, which orders them; but a cross-region replica names it by

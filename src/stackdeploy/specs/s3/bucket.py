@@ -226,6 +226,7 @@ BUCKET = ResourceType(
     name_property="name",
     name_max_length=MAX_LENGTH,
     name_format=generated_bucket_name,
+    name_unique_in="everywhere",
     discover_by_name=True,
     references={
         "replication.role": refers_to("aws.iam.role", by="arn"),

@@ -14,6 +14,7 @@ from tests.strict import (
     kms,
     rds,
     s3,
+    tagging,
 )
 from tests.strict.core import Family
 
@@ -29,4 +30,5 @@ DEFAULT_FAMILIES: tuple[Family, ...] = (
     dynamodb.register,
     s3.register,
     rds.register,
+    tagging.register,
 )

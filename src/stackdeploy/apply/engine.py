@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,13 @@ def declared_names(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def _discover(
-    workspace: Workspace, stack: Stack, record: StateRecord, *, destroy: bool
+    workspace: Workspace,
+    stack: Stack,
+    record: StateRecord,
+    *,
+    destroy: bool,
+    regions: Collection[str] = (),
+    names: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> LiveState:
     """What the stack owns in AWS. A plan reads the types the stack declares or the state
     records (a resource of another type could only be a leftover of a lost state file); a
@@ -118,11 +124,11 @@ def _discover(
         types |= {r.type for r in record.resources.values()}
     return discover(
         stack.name,
-        stack.regions(),
+        stack.regions() | set(regions),
         workspace.providers,
         record,
         home_region=stack.region,
-        named=declared_names(stack),
+        named={**declared_names(stack), **(names or {})},
         types=types,
     )
 
@@ -158,14 +164,19 @@ def plan_stack(
     targets: Collection[str] = (),
     permissions: Permissions = Permissions(),
     expires_in: int | None = None,
+    regions: Collection[str] = (),
+    names: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> PlannedRun:
     """Refresh and plan. `expires_in`: seconds from now the stack expires (apply/expiry.py;
-    0: never), instead of what the file or AWS says."""
+    0: never), instead of what the file or AWS says. `regions`: where to look beyond the
+    stack's own regions (a stack destroyed by name, found there by its tags); `names`: the
+    names, by (type, region), of resources its tags were found on, for types read by name
+    ({name: logical id}, as declared names are)."""
     store = workspace.store(stack)
     record = store.load()
     if not destroy:
         check_zones(stack, workspace.clients)
-    live = _discover(workspace, stack, record, destroy=destroy)
+    live = _discover(workspace, stack, record, destroy=destroy, regions=regions, names=names)
     if not destroy:
         stack = with_expiry(stack, live, expires_in)
     prior = PriorState(
@@ -197,7 +208,9 @@ def _record_found(writer: StateWriter, run: PlannedRun) -> None:
     """Make the stack's lineage permanent and record what the plan adopts but the state
     misses (found by lineage after a crash or a lost state; adopted with --adopt)."""
     record = writer.record
-    if record.lineage is None:
+    if record.lineage is None and (run.live.lineage or not run.plan.destroy):
+        # A destroy never starts a lineage: one that found nothing (looking in the wrong
+        # region) would otherwise disown what a later destroy finds with the stack's own.
         record.lineage = run.live.lineage or new_lineage()
     # An intent whose resource was not found made nothing (or what it made is gone).
     seen = {f.logical_id for f in [*run.live.resources.values(), *run.live.duplicates]}

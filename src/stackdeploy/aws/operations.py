@@ -73,7 +73,8 @@ def _reads(names: str) -> dict[str, Declared]:
 
 _EC2: dict[str, Declared] = {
     **_reads(
-        """DescribeAddresses DescribeAvailabilityZones DescribeIamInstanceProfileAssociations
+        """DescribeAddresses DescribeAvailabilityZones DescribeRegions
+        DescribeIamInstanceProfileAssociations
         DescribeImages
         DescribeInstanceAttribute DescribeInstanceStatus DescribeInstances
         DescribeInternetGateways DescribeKeyPairs DescribeLaunchTemplateVersions
@@ -220,7 +221,8 @@ _DYNAMODB: dict[str, Declared] = {
 
 _IAM: dict[str, Declared] = {
     **_reads(
-        """GetInstanceProfile GetRole GetRolePolicy ListAttachedRolePolicies
+        """GetAccountAuthorizationDetails GetInstanceProfile GetRole GetRolePolicy
+        ListAttachedRolePolicies
         ListInstanceProfiles ListInstanceProfilesForRole ListRolePolicies ListRoles"""
     ),
     # Unique names: EntityAlreadyExists. A profile holds one role: LimitExceeded.
@@ -264,6 +266,9 @@ _RDS: dict[str, Declared] = {
         """DescribeDBInstances DescribeDBParameterGroups DescribeDBParameters
         DescribeDBSubnetGroups ListTagsForResource"""
     ),
+    # A kept final snapshot, deleted by `destroy --delete-snapshots`: DBSnapshotNotFound
+    # the second time.
+    "DeleteDBSnapshot": HARMLESS,
     # Unique identifiers: DBInstanceAlreadyExists, DBParameterGroupAlreadyExists, ...
     "CreateDBInstance": HARMLESS,
     "CreateDBInstanceReadReplica": HARMLESS,

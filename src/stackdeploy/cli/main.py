@@ -11,9 +11,11 @@ from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
 from stackdeploy.cli.commands.graph import graph
 from stackdeploy.cli.commands.local import local_app
+from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
 from stackdeploy.cli.commands.schema import schema
+from stackdeploy.cli.commands.sweep import sweep
 from stackdeploy.cli.commands.validate import validate
 
 app = typer.Typer(
@@ -27,6 +29,8 @@ app.command()(validate)
 app.command()(plan)
 app.command()(apply)
 app.command()(destroy)
+app.command()(ls)
+app.command()(sweep)
 app.command()(cost)
 app.command()(graph)
 app.command()(output)

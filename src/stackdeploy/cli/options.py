@@ -330,3 +330,26 @@ def stack_command(function: F) -> F:
     wrapper.__signature__ = own.replace(parameters=merged)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in merged}
     return wrapper  # type: ignore[return-value]
+
+
+# What a command about the whole account (ls, sweep) has no use for: it reads no stack file,
+# and names its regions itself (--region, repeatable).
+_STACK_ONLY = frozenset({"region", "var", "var_file", "copy"})
+_ACCOUNT_PARAMETERS = [p for p in COMMON_PARAMETERS if p.name not in _STACK_ONLY]
+
+
+def account_command(function: F) -> F:
+    """As stack_command, for commands about the account's stacks rather than one file."""
+    own = inspect.signature(function, eval_str=True)
+    parameters = [p for p in own.parameters.values() if p.name != "options"]
+    names = [p.name for p in _ACCOUNT_PARAMETERS]
+
+    @functools.wraps(function)
+    def wrapper(**kwargs: Any) -> Any:
+        options = GlobalOptions(**{name: kwargs.pop(name) for name in names})
+        return run_guarded(options, lambda: function(options=options, **kwargs))
+
+    merged = parameters + _ACCOUNT_PARAMETERS
+    wrapper.__signature__ = own.replace(parameters=merged)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in merged}
+    return wrapper  # type: ignore[return-value]

@@ -96,11 +96,22 @@ def workspace(
     shared: SharedSession | None = None,
 ) -> Workspace:
     """The AWS side of a command; copies of a stack in one run share `shared`."""
+    return workspace_in(options, stack.region, events, parallelism, shared)
+
+
+def workspace_in(
+    options: GlobalOptions,
+    region: str,
+    events: EventSink,
+    parallelism: int = 10,
+    shared: SharedSession | None = None,
+) -> Workspace:
+    """The AWS side of a command whose default region is `region`."""
     endpoint, credentials, profile = aws_target(options, events)
     clients = ClientFactory(
         profile=profile,
         endpoint_url=endpoint,
-        default_region=stack.region,
+        default_region=region,
         timing=TIMING,
         events=events,
         static_credentials=credentials,

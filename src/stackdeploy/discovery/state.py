@@ -67,8 +67,11 @@ class StateRecord(BaseModel):
         return f"{where} at {self.endpoint}" if self.endpoint else where
 
 
-def new_lineage() -> str:
-    return uuid.uuid4().hex
+def new_lineage(now: datetime | None = None) -> str:
+    """A stack's lineage: when its first apply ran (so `deploy ls` can say when it was made
+    and `sweep --older-than` can age it, with no tag of its own) and a random part."""
+    moment = now or datetime.now(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:16]}"
 
 
 def check_target(record: StateRecord, expected: StateRecord, where: str) -> StateRecord:

@@ -15,15 +15,20 @@ from stackdeploy.cli.copies import (
     apply_copies,
     chosen_copies,
 )
+from stackdeploy.cli.destroy_by_name import BY_NAME_PANEL, ByName, check_usage, run_by_name
 from stackdeploy.cli.options import AdoptOption, ForceOwnedOption, GlobalOptions, stack_command
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
+from stackdeploy.errors import DeployError
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
 
 
 @stack_command
 def destroy(
-    stack_file: Annotated[Path, typer.Argument(help="The stack file (YAML + Jinja2).")],
+    stack_file: Annotated[
+        Path | None,
+        typer.Argument(help="The stack file (YAML + Jinja2); or name the stack with --stack."),
+    ] = None,
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Destroy without asking.")
     ] = False,
@@ -39,10 +44,44 @@ def destroy(
     copies: CopiesOption = None,
     copies_file: CopiesFileOption = None,
     copy_parallelism: CopyParallelismOption = COPY_PARALLELISM,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            metavar="NAME",
+            help="Destroy the stack of this name, no file needed: found by its tags in every "
+            "enabled region (or --region), IAM included.",
+            rich_help_panel=BY_NAME_PANEL,
+        ),
+    ] = None,
+    all_regions: Annotated[
+        bool,
+        typer.Option(
+            "--all-regions",
+            help="With --stack: look in every enabled region (the default unless --region).",
+            rich_help_panel=BY_NAME_PANEL,
+        ),
+    ] = False,
+    delete_snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--delete-snapshots",
+            help="With --stack: also delete the final DB snapshots the stack kept.",
+            rich_help_panel=BY_NAME_PANEL,
+        ),
+    ] = False,
     *,
     options: GlobalOptions,
 ) -> None:
     """Destroy every resource the stack owns (found by its ownership tags)."""
+    permissions = Permissions(adopt=adopt, force_owned=force_owned)
+    if stack is not None or stack_file is None:
+        by_name = ByName(stack, all_regions, delete_snapshots)
+        check_usage(options, by_name, stack_file, target, copies or copies_file)
+        run_by_name(options, by_name, auto_approve, parallelism, permissions)
+        return
+    if all_regions or delete_snapshots:
+        raise DeployError("--all-regions and --delete-snapshots go with --stack NAME")
     chosen = chosen_copies(options, copies, copies_file)
     if chosen is not None:
         apply_copies(
@@ -59,16 +98,17 @@ def destroy(
         return
     console = output_console(options)
     progress = progress_console(options)
-    stack = load(options, stack_file)
+    loaded = load(options, stack_file)
     with ProgressReporter(progress, debug=options.debug) as reporter:
-        ws = workspace(options, stack, reporter, parallelism)
-        store = ws.store(stack)
+        ws = workspace(options, loaded, reporter, parallelism)
+        store = ws.store(loaded)
         with store.lock("destroy"):
-            permissions = Permissions(adopt=adopt, force_owned=force_owned)
-            run = plan_stack(ws, stack, destroy=True, targets=target or [], permissions=permissions)
+            run = plan_stack(
+                ws, loaded, destroy=True, targets=target or [], permissions=permissions
+            )
             print_plan(run.plan, console)
             if run.plan.has_changes() and not auto_approve:
-                confirm(console, f"Do you really want to destroy stack {stack.name}?")
+                confirm(console, f"Do you really want to destroy stack {loaded.name}?")
             result = execute(ws, run, parallelism, console)
         if options.debug:
             print_api_stats(ws, progress)

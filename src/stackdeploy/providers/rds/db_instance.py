@@ -200,6 +200,12 @@ class DbInstanceProvider(DbInstanceBase):
             ResourceName=f"{prefix}:snapshot:{name}", Tags=aws_tags(ctx.ownership_tags())
         )
 
+    def delete_kept_snapshot(self, region: str, name: str) -> None:
+        """Delete a final snapshot a destroy kept (`destroy --stack --delete-snapshots`);
+        one already gone is fine."""
+        client = self.client(region)
+        self.ignore_not_found(lambda: client.delete_db_snapshot(DBSnapshotIdentifier=name))
+
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         # What the instance records wins; the state's record covers an instance whose tags
         # were lost. Either way, no choice at all means a snapshot: data is never lost by

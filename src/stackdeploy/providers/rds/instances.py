@@ -105,6 +105,9 @@ def common_properties(db: dict[str, Any]) -> dict[str, Any]:
         "address": address,
         "endpoint": f"{address}:{port}" if address and port else None,
         "resource_id": db.get("DbiResourceId"),
+        # When this very instance was made (to the millisecond): with the resource id, it
+        # names the final snapshot its delete keeps (specs/rds/common.py).
+        "created_at": str(db.get("InstanceCreateTime") or "") or None,
     }
 
 

@@ -310,5 +310,10 @@ def kept_final_snapshot(
     (skip_final_snapshot, as the instance's tag records it or the last apply did)."""
     if live.get("skip_final_snapshot") or (applied and applied.get("skip_final_snapshot")):
         return None
-    instance = live.get("resource_id") or live.get("identifier") or live.get("id") or ""
-    return final_snapshot_identifier(stack, logical_id, str(instance))
+    instance = str(live.get("resource_id") or live.get("identifier") or live.get("id") or "")
+    # The creation time as well: AWS's resource ids never repeat, but an emulator's may, and
+    # an instance made again under the same identifier is made at another moment.
+    created = re.sub(r"\D", "", str(live.get("created_at") or ""))[:17]
+    return final_snapshot_identifier(
+        stack, logical_id, f"{instance}-{created}" if created else instance
+    )

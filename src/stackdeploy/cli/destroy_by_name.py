@@ -68,8 +68,8 @@ def check_usage(
     ]
     if given:
         raise DeployError(
-            f"{', '.join(given)} shape a stack file's stack; --stack {by_name.name} destroys "
-            "everything the stack owns",
+            f"{', '.join(given)} {'shapes' if len(given) == 1 else 'shape'} a stack file's "
+            f"stack; --stack {by_name.name} destroys everything the stack owns",
             hint="for a copy, name the copy's stack: --stack <stack>-<copy> (deploy ls shows it)",
         )
     if options.copy:

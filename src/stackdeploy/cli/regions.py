@@ -19,6 +19,7 @@ RegionsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--region",
+        metavar="REGION",
         help="Look in this region (repeatable); default: the configured region.",
         rich_help_panel=REGIONS_PANEL,
     ),

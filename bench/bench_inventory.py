@@ -66,7 +66,12 @@ os.environ.update(
     }
 )
 # Settings that would point the CLI elsewhere than the in-process server and state folder.
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "STACKDEPLOY_STATE_DIR", "STACKDEPLOY_STATE_BUCKET"):
+for _name in (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "STACKDEPLOY_STATE_DIR",
+    "STACKDEPLOY_STATE_BUCKET",
+):
     os.environ.pop(_name, None)
 
 try:
@@ -197,7 +202,9 @@ def run_cli(wire: Wire, argv: list[str]) -> Run:
     started = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = deploy(argv)
-    run = Run(code, time.perf_counter() - started, out.getvalue(), err.getvalue(), wire.calls.copy())
+    run = Run(
+        code, time.perf_counter() - started, out.getvalue(), err.getvalue(), wire.calls.copy()
+    )
     total = re.search(r"AWS API calls: (\d+) \((\d+) retries\)", run.stderr)
     if total:
         run.debug_total, run.debug_retries = int(total.group(1)), int(total.group(2))
@@ -235,9 +242,7 @@ def setup(url: str, folder: Path, stacks: int, resources: int) -> dict[str, str]
         )["Tags"]
         ec2.create_tags(Resources=sorted({t["ResourceId"] for t in owned}), Tags=mark)
         for role_name in roles:
-            tags = {
-                t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role_name)["Tags"]
-            }
+            tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role_name)["Tags"]}
             if tags.get(OWNERSHIP_TAG_STACK) == name:
                 iam.tag_role(RoleName=role_name, Tags=mark)
     return placed
@@ -323,7 +328,7 @@ def main() -> None:
     )
     swept = re.search(r"(\d+) of (\d+) stacks would be swept", sweep.stdout)
     check(
-        bool(swept) and swept is not None and swept.group(1) == swept.group(2) == str(expired),
+        swept is not None and swept.group(1) == swept.group(2) == str(expired),
         f"sweep --dry-run did not say {expired} of {expired} would be swept: {sweep.stdout!r}",
         problems,
     )
@@ -366,12 +371,12 @@ def main() -> None:
         print(f"{name:<40}{sum(run.sent.values()):>10}{run.seconds:>10.2f}")
     print(f"{'sweeper baseline (modelled, both)':<40}{base_calls:>10}{nuke_seconds:>10.2f}")
     print()
-    print("baseline: per region, one list call for each of stackdeploy's")
     print(
-        f"  {regional_types} regional types, plus once ListRoles and ListInstanceProfiles;"
-        " plus a tag read per resource"
+        f"baseline: per region, one list call for each of stackdeploy's {regional_types}"
+        " regional types; once,"
     )
-    print("  whose list returns no tags (here ListRoleTags per role; EC2's lists carry tags).")
+    print("  ListRoles and ListInstanceProfiles; plus a tag read per resource whose list returns")
+    print("  no tags (here ListRoleTags per role; EC2's lists carry tags).")
     print("  The same scan serves a sweeper's dry run. A lower bound: aws-nuke knows hundreds of")
     print("  types. Calls per region:")
     for region, jobs in lanes.items():
@@ -389,6 +394,13 @@ def main() -> None:
     print(
         f"ls: {base_calls / sum(ls.sent.values()):.1f}x fewer calls than the baseline;"
         f" sweep --dry-run: {base_calls / sum(sweep.sent.values()):.1f}x"
+    )
+    # The sweep's scan is ls's without the cost reads (here DescribeSubnets per region).
+    scan = sum(ls.sent.values()) - ls.sent["ec2.DescribeSubnets"]
+    print(
+        f"sweep --dry-run: the scan ({scan} calls), then a destroy plan per expired stack (4 at"
+        f" a time), each reading every type in its regions:"
+        f" {(sum(sweep.sent.values()) - scan) / expired:.0f} calls a stack"
     )
     print(
         "checked: ls --json lists all stacks with all their resources; the sweep says"

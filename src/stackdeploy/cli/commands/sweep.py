@@ -7,6 +7,7 @@ failure in one stack never stops the others, and a second run finds only what is
 """
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -31,6 +32,9 @@ from stackdeploy.errors import DeployError
 from stackdeploy.model.inventory import StackEntry
 from stackdeploy.plan.types import Action
 from stackdeploy.report.progress import ProgressReporter
+
+# Stacks destroyed (or planned) at once; each runs --parallelism deletions itself.
+STACKS_AT_ONCE = 4
 
 
 def _older_than(value: str | None) -> int | None:
@@ -75,13 +79,18 @@ def sweep(
         if not chosen:
             console.print(f"Nothing to sweep: no expired stack in {where}.")
         failed = 0
-        for entry, why in chosen:
-            try:
-                line = _sweep_one(ws, account, entry, home, dry_run, parallelism)
-                console.print(f"{entry.name}: {line} ({why})")
-            except DeployError as error:
-                failed += 1
-                console.print(f"{entry.name}: failed: {error.message} ({why})", style="red")
+        # Stacks are independent: a few at a time, their lines printed in name order.
+        with ThreadPoolExecutor(max_workers=STACKS_AT_ONCE) as pool:
+            outcomes = [
+                pool.submit(_sweep_one, ws, account, entry, home, dry_run, parallelism)
+                for entry, _ in chosen
+            ]
+            for (entry, why), outcome in zip(chosen, outcomes, strict=True):
+                try:
+                    console.print(f"{entry.name}: {outcome.result()} ({why})")
+                except DeployError as error:
+                    failed += 1
+                    console.print(f"{entry.name}: failed: {error.message} ({why})", style="red")
         if options.debug:
             print_api_stats(ws, progress)
     _summary(console, len(chosen), failed, dry_run)

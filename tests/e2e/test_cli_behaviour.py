@@ -210,6 +210,8 @@ def test_state_in_s3_is_shared_and_locked(cli: Cli, workdir: Path, aws: str) -> 
     assert f"s3://team-state/{lock}" in refused.stderr
     s3.delete_object(Bucket="team-state", Key=lock)
     assert cli("plan", stack, "--detailed-exitcode", *shared).code == 0
+    listed = cli("ls", "--region", "us-west-2", "--json", *shared).json()["stacks"]
+    assert [entry["state"] for entry in listed] == [[f"s3://team-state/{keys[0]}"]]
     assert cli("destroy", stack, "--auto-approve", *shared).code == 0
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stackdeploy.apply.engine import Permissions, PlannedRun, Workspace, plan_stack
-from stackdeploy.discovery.inventory import local_state_records, scan
+from stackdeploy.discovery.inventory import bucket_state_records, local_state_records, scan
 from stackdeploy.errors import DeployError
 from stackdeploy.model.arns import GLOBAL, name_of
 from stackdeploy.model.inventory import KeptSnapshot, StackEntry, Tagged, group_by_stack
@@ -42,17 +42,19 @@ class Account:
 
 def list_stacks(ws: Workspace, regions: Collection[str], *, with_cost: bool = True) -> Account:
     """Every stack that owns something in `regions` (or IAM), with where its state record
-    is (this machine's state folder) and, with `with_cost`, its hourly cost."""
+    is (this machine's state folder, or the state bucket) and, with `with_cost`, its hourly
+    cost."""
     found = scan(ws.clients, regions)
     stacks = group_by_stack(found)
-    if not ws.shared_lock and stacks:  # records in this machine's folder
-        records = local_state_records(
-            ws.state_dir,
-            stacks,
-            ws.clients.account_id(),
-            {*regions, ws.clients.default_region},
-            ws.clients.endpoint_url,
-        )
+    if stacks:
+        account, endpoint = ws.clients.account_id(), ws.clients.endpoint_url
+        homes = {*regions, ws.clients.default_region}
+        if ws.state_bucket:
+            records = bucket_state_records(
+                ws.clients, ws.state_bucket, stacks, account, homes, endpoint
+            )
+        else:
+            records = local_state_records(ws.state_dir, stacks, account, homes, endpoint)
         for name, paths in records.items():
             stacks[name].state = paths
     if with_cost and stacks:

@@ -289,7 +289,8 @@ _S3: dict[str, Declared] = {
     **_reads(
         """GetBucketEncryption GetBucketLifecycleConfiguration GetBucketLocation
         GetBucketOwnershipControls GetBucketPolicy GetBucketReplication GetBucketTagging
-        GetBucketVersioning GetObject GetPublicAccessBlock ListBuckets ListObjectVersions"""
+        GetBucketVersioning GetObject GetPublicAccessBlock ListBuckets ListObjectVersions
+        ListObjectsV2"""
     ),
     "CreateBucket": HARMLESS,  # globally unique name: BucketAlreadyOwnedByYou
     # Replaces the object whole. The state lock's conditional put (If-None-Match) repeated

@@ -143,3 +143,36 @@ def local_state_records(
             if path.is_file():
                 found.setdefault(stack, []).append(str(path))
     return found
+
+
+def bucket_state_records(
+    clients: ClientFactory,
+    state_bucket: str,
+    stacks: Iterable[str],
+    account: str,
+    regions: Iterable[str],
+    endpoint: str | None,
+) -> dict[str, list[str]]:
+    """As local_state_records, for state kept in S3 (--state-bucket BUCKET[/PREFIX]): one
+    paged listing of the state keys, however many stacks there are."""
+    bucket, _, prefix = state_bucket.partition("/")
+    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    s3 = clients.client("s3", clients.default_region)
+    keys = {
+        item["Key"]
+        for item in s3.paginate(
+            "list_objects_v2",
+            "Contents",
+            input_token="ContinuationToken",
+            output_token="NextContinuationToken",
+            Bucket=bucket,
+            Prefix=f"{base}state/",
+        )
+    }
+    found: dict[str, list[str]] = {}
+    for stack in stacks:
+        for region in sorted(set(regions)):
+            key = base + state_key(stack, account, region, endpoint)
+            if key in keys:
+                found.setdefault(stack, []).append(f"s3://{bucket}/{key}")
+    return found

@@ -36,7 +36,7 @@ def _row(entry: StackEntry, now: datetime) -> tuple[str, ...]:
         f"{created:%Y-%m-%d %H:%M}" if created else "unknown",
         expiry,
         entry.hourly_cost or "-",
-        "here" if entry.state else "-",
+        ("s3" if entry.state[0].startswith("s3://") else "here") if entry.state else "-",
     )
 
 

@@ -23,8 +23,8 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
+from tenacity.wait import wait_base
 
 from stackdeploy import __version__
 from stackdeploy.aws.errors import error_code, is_throttle, never_reached_aws, outcome_unknown
@@ -166,7 +166,7 @@ class RetryingClient:
 
         retrying = Retrying(
             retry=retry_if_exception(_retryable(declaration, kwargs)),
-            wait=wait_exponential_jitter(multiplier=timing.retry_initial, max=timing.retry_max),
+            wait=_RetryBackoff(timing.retry_initial, timing.retry_max),
             stop=stop_after_delay(timing.retry_deadline)
             & stop_after_attempt(timing.retry_min_attempts),
             before_sleep=before_sleep,
@@ -277,6 +277,22 @@ class ClientFactory:
             identity = self.client("sts").get_caller_identity()
             self._account = str(identity["Account"])
         return self._account
+
+
+class _RetryBackoff(wait_base):
+    """min(cap, initial * 2**(attempt - 1) + up to a second of jitter), as Google's retry strategy.
+
+    tenacity's own wait_exponential_jitter names its first argument `initial` before 9.2.1 and
+    `multiplier` from 9.2.1 on (warning about the other), so the formula is written out here.
+    """
+
+    def __init__(self, initial: float, cap: float) -> None:
+        self.initial = initial
+        self.cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exponent = min(retry_state.attempt_number - 1, 64)  # 2**64 s is past any cap
+        return max(0.0, min(self.cap, self.initial * 2.0**exponent + random.uniform(0, 1)))
 
 
 def jittered(delay: float) -> float:

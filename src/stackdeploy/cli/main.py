@@ -54,17 +54,27 @@ def root(
 
 
 def _exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
-    """(aborts, usage errors) for both typer's vendored click and the classic click package."""
+    """(aborts, usage errors) of the click that typer runs on, and of the classic click package.
+
+    typer up to 0.25 re-exports the click package's exceptions; 0.26 and 0.27 vendor click as
+    typer._click; 0.28 adds typer.TyperException as the base of the vendored ones. The base of
+    every usage error is found from typer.BadParameter's ancestry, which all of them have.
+    """
     aborts: list[type[BaseException]] = [typer.Abort, KeyboardInterrupt]
-    usage: list[type[BaseException]] = [typer.TyperException]
+    usage: list[type[BaseException]] = [
+        base for base in typer.BadParameter.__mro__ if base.__name__ == "ClickException"
+    ]
+    typer_base = getattr(typer, "TyperException", None)
+    if isinstance(typer_base, type) and issubclass(typer_base, BaseException):
+        usage.append(typer_base)
     try:
         import click
 
         aborts.append(click.exceptions.Abort)
         usage.append(click.exceptions.ClickException)
-    except ImportError:  # newer typer releases vendor click
+    except ImportError:  # typer 0.26 and later vendor click; the package may be absent
         pass
-    return tuple(aborts), tuple(usage)
+    return tuple(dict.fromkeys(aborts)), tuple(dict.fromkeys(usage))
 
 
 ABORTS, USAGE_ERRORS = _exception_types()

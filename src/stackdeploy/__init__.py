@@ -1,3 +1,8 @@
 """stackdeploy: infrastructure as code for AWS."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("stackdeploy")  # pyproject.toml's version, the one source
+except PackageNotFoundError:  # the source tree on sys.path, never installed
+    __version__ = "0+unknown"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from stackdeploy.config.wording import problems
 from stackdeploy.config.yamlsource import YamlDocument, YamlPath
 from stackdeploy.errors import ConfigError
 
@@ -31,15 +32,13 @@ class ErrorCollector:
             location = self.document.location(at)
         self._found.append((location.line or 0, error))
 
-    def add_validation(self, prefix: YamlPath, error: ValidationError) -> None:
-        for item in error.errors():
-            location = tuple(part for part in item["loc"] if part != "__root__")
-            message = str(item["msg"]).removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = f"unknown field '{location[-1]}'"
-            elif item["type"] == "missing":
-                message = f"missing required field '{location[-1]}'"
-            self.add((*prefix, *location), message)
+    def add_validation(
+        self, prefix: YamlPath, error: ValidationError, model: type[BaseModel] | None = None
+    ) -> None:
+        """Each problem pydantic found, in plain words (config/wording.py); `model`, the one
+        validated, lets a misspelt field name suggest the nearest real one."""
+        for problem in problems(error.errors(), model):
+            self.add((*prefix, *problem.loc), problem.message)
 
     def errors(self) -> list[ConfigError]:
         """Every error once, by line (a stable sort: one line's errors in the order found).

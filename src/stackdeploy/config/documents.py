@@ -74,12 +74,12 @@ def parse_stack_document(
             try:
                 resources[logical_id] = ResourceDocument.model_validate(entry)
             except ValidationError as error:
-                collector.add_validation(("resources", logical_id), error)
+                collector.add_validation(("resources", logical_id), error, ResourceDocument)
                 failed[logical_id] = entry.get("type") if isinstance(entry, dict) else None
         data = {**data, "resources": {k: v for k, v in entries.items() if not isinstance(k, str)}}
     try:
         parsed = StackDocument.model_validate(data)
     except ValidationError as error:
-        collector.add_validation((), error)
+        collector.add_validation((), error, StackDocument)
         raise ConfigErrors(collector.errors()) from None
     return parsed.model_copy(update={"resources": resources}), failed

@@ -98,7 +98,7 @@ def _resource(
     try:
         properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
     except ValidationError as error:
-        collector.add_validation((*path, "properties"), error)
+        collector.add_validation((*path, "properties"), error, rtype.spec)
         return None
     identity = Identity(logical_id, rtype.name, declared.region or region)
     if not _render_templates(rtype, identity, properties, render, collector, path):

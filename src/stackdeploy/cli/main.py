@@ -14,6 +14,7 @@ from stackdeploy.cli.commands.local import local_app
 from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
+from stackdeploy.cli.commands.render import render
 from stackdeploy.cli.commands.schema import schema
 from stackdeploy.cli.commands.sweep import sweep
 from stackdeploy.cli.commands.validate import validate
@@ -26,6 +27,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command()(validate)
+app.command()(render)
 app.command()(plan)
 app.command()(apply)
 app.command()(destroy)

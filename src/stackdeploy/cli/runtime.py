@@ -57,20 +57,23 @@ def fallback_region(options: GlobalOptions) -> str | None:
     return configured
 
 
-def load(options: GlobalOptions, stack_file: Path, copy: StackCopy | None = None) -> Stack:
-    """The stack, or the copy `copy` of it (else the one --copy names)."""
+def load_options(options: GlobalOptions, copy: StackCopy | None = None) -> LoadOptions:
+    """How the command line shapes a stack file: variables, region, and the copy (`copy`,
+    else the one --copy names)."""
     if copy is None and options.copy:
         copy = parse_copy(options.copy)
-    return load_stack(
-        stack_file,
-        LoadOptions(
-            var_files=options.var_file,
-            cli_vars=options.var,
-            region_override=options.region,
-            fallback_region=fallback_region(options),
-            copy=copy,
-        ),
+    return LoadOptions(
+        var_files=options.var_file,
+        cli_vars=options.var,
+        region_override=options.region,
+        fallback_region=fallback_region(options),
+        copy=copy,
     )
+
+
+def load(options: GlobalOptions, stack_file: Path, copy: StackCopy | None = None) -> Stack:
+    """The stack, or the copy `copy` of it (else the one --copy names)."""
+    return load_stack(stack_file, load_options(options, copy))
 
 
 def aws_target(

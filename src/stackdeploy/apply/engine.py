@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Collection, Mapping
@@ -13,6 +14,7 @@ from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.apply.expiry import with_expiry
 from stackdeploy.apply.group_users import check_group_users
 from stackdeploy.apply.key_files import check_private_key_files
+from stackdeploy.apply.stack_outputs import StackOutputs, consumers_of
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
 from stackdeploy.discovery.refresh import discover
@@ -22,6 +24,7 @@ from stackdeploy.discovery.state import (
     StateStore,
     StateWriter,
     new_lineage,
+    state_key,
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.discovery.zones import check_zones
@@ -66,21 +69,57 @@ class Workspace:
         return self.clients.events
 
     def store(self, stack: Stack) -> StateBackend:
+        return self.store_for(stack.name, stack.region)
+
+    def store_for(self, name: str, region: str) -> StateBackend:
+        """The state of stack `name` whose home is `region`, in this workspace's backend."""
         account = self.clients.account_id()
         if self.state_bucket:
             bucket, _, prefix = self.state_bucket.partition("/")
             return S3StateStore(
-                self.clients.client("s3", stack.region),
+                self.clients.client("s3", region),
                 bucket,
                 prefix,
-                stack=stack.name,
+                stack=name,
                 account=account,
-                region=stack.region,
+                region=region,
                 endpoint=self.clients.endpoint_url,
             )
-        return StateStore(
-            self.state_dir, stack.name, account, stack.region, self.clients.endpoint_url
-        )
+        return StateStore(self.state_dir, name, account, region, self.clients.endpoint_url)
+
+    def state_keys(self, name: str | None = None) -> list[tuple[str, str]]:
+        """(stack, home region) of every state record in this backend for this account and
+        endpoint (of stack `name` only, when given): one listing, no record read."""
+        account, endpoint = self.clients.account_id(), self.clients.endpoint_url
+        head, tail = state_key("{stack}", account, "{region}", endpoint).split("{region}")
+        head = head.removeprefix("state/{stack}/")
+        if self.state_bucket:
+            bucket, _, prefix = self.state_bucket.partition("/")
+            base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+            where = f"{base}state/{name}/" if name else f"{base}state/"
+            s3 = self.clients.client("s3", self.clients.default_region)
+            listed = s3.paginate(
+                "list_objects_v2",
+                "Contents",
+                input_token="ContinuationToken",
+                output_token="NextContinuationToken",
+                Bucket=bucket,
+                Prefix=where,
+            )
+            paths = [item["Key"].removeprefix(base) for item in listed]
+        else:
+            folder = self.state_dir / "state"
+            pattern = f"{name}/*.json" if name else "*/*.json"
+            paths = [str(p.relative_to(self.state_dir)) for p in folder.glob(pattern)]
+        found = []
+        for path in sorted(paths):
+            parts = path.split("/")
+            if len(parts) != 3 or not parts[2].startswith(head) or not parts[2].endswith(tail):
+                continue
+            region = parts[2].removeprefix(head).removesuffix(tail)
+            if region and "@" not in region:
+                found.append((parts[1], region))
+        return found
 
 
 @dataclass
@@ -183,6 +222,7 @@ def plan_stack(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
     )
+    outputs = StackOutputs(workspace, stack)
     custody = Custody(
         adopt=permissions.adopt,
         force_owned=permissions.force_owned,
@@ -195,12 +235,16 @@ def plan_stack(
         destroy=destroy,
         targets=targets,
         prior=prior,
-        lookups={} if destroy else resolve_lookups(stack, workspace.clients),
+        lookups={} if destroy else resolve_lookups(stack, workspace.clients, outputs.value),
         custody=custody,
     )
     check_private_key_files(plan, stack, live)
     if not destroy:
         plan = check_group_users(plan, stack, live, workspace.clients)
+    if outputs.inputs:
+        plan = dataclasses.replace(plan, inputs=outputs.read())
+    if destroy and not targets:
+        plan = dataclasses.replace(plan, warnings=(*plan.warnings, *consumers_of(workspace, stack)))
     return PlannedRun(stack, plan, live, store, record)
 
 
@@ -243,6 +287,8 @@ def apply_planned(
     """Execute a plan; the caller holds the stack's lock (see `locked`)."""
     writer = StateWriter(run.store, run.record)
     _record_found(writer, run)
+    if not run.plan.destroy:
+        writer.set_reads(sorted({read.stack for read in run.plan.inputs}))
     result = execute_plan(
         run.plan,
         run.stack,

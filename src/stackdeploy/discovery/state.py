@@ -60,6 +60,8 @@ class StateRecord(BaseModel):
     resources: dict[str, ResourceRecord] = Field(default_factory=dict)
     intents: dict[str, Intent] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    # Stacks whose outputs this one reads (`${stack:...}`): a destroy of one of them warns.
+    reads: list[str] = Field(default_factory=list)
     updated_at: str = ""
 
     def describe_target(self) -> str:
@@ -290,6 +292,11 @@ class StateWriter:
             else:
                 return
             self.store.save(self.record)
+
+    def set_reads(self, stacks: list[str]) -> None:
+        """The stacks whose outputs this one read, saved with its next record."""
+        with self._lock:
+            self.record.reads = stacks
 
     def set_outputs(self, outputs: dict[str, Any]) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from stackdeploy.plan.types import (
     PropertyChange,
     Reason,
     ResourceChange,
+    StackInput,
 )
 from stackdeploy.pricing.estimate import estimate_plan
 from stackdeploy.pricing.public import plan_cost_to_public
@@ -82,6 +83,7 @@ def plan_to_public(plan: Plan) -> dict[str, Any]:
             for name, value in sorted(plan.outputs.items())
         },
         "warnings": list(plan.warnings),
+        "inputs": [_input(read) for read in plan.inputs],
         "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
         "cost": plan_cost_to_public(estimate_plan(plan)),
         "expires": plan.expires,
@@ -142,6 +144,7 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "expires": plan.expires,
             "lifecycle": plan.lifecycle,
             "targets": list(plan.targets),
+            "inputs": [_input(read) for read in plan.inputs],
             "changes": [
                 {
                     "address": c.address,
@@ -211,4 +214,9 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         expires=data.get("expires"),
         lifecycle=str(data.get("lifecycle", "durable")),
         targets=tuple(data.get("targets", [])),
+        inputs=tuple(StackInput(**read) for read in data.get("inputs", [])),
     )
+
+
+def _input(read: StackInput) -> dict[str, str]:
+    return {"stack": read.stack, "output": read.output, "where": read.where}

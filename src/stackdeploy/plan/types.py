@@ -96,6 +96,15 @@ class LeftAlone:
     reason: str  # --force-owned deletes it anyway
 
 
+@dataclass(frozen=True, order=True)
+class StackInput:
+    """An output of another stack the plan read (`${stack:name.output}`), and from where."""
+
+    stack: str
+    output: str
+    where: str  # its state record: a path, or s3://bucket/key
+
+
 @dataclass(frozen=True)
 class Plan:
     stack: str
@@ -119,6 +128,8 @@ class Plan:
     lifecycle: str = "durable"  # or "exercise": what a destroy keeps
     # The logical ids --target limited it to (with what they need); empty: the whole stack.
     targets: tuple[str, ...] = ()
+    # Outputs of other stacks it read (`${stack:...}`), which its state then records.
+    inputs: tuple[StackInput, ...] = ()
 
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]

@@ -109,6 +109,12 @@ KEPT_BY_DESTROY = {
 def stack_lines(plan: Plan) -> Iterator[Line]:
     """What the stack is: its lifecycle (what a destroy keeps) and its expiry."""
     yield [("Lifecycle: ", "bold"), (f"{plan.lifecycle} ({KEPT_BY_DESTROY[plan.lifecycle]})", "")]
+    for read in plan.inputs:
+        yield [
+            ("Reads: ", "bold"),
+            (f"output {read.output} of stack {read.stack}", ""),
+            (f" (recorded in {read.where})", "dim"),
+        ]
     if plan.expires:
         yield [("Expires: ", "bold"), (f"{plan.expires} ({time_left(plan.expires)})", "")]
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.apply.expiry import with_expiry
@@ -25,20 +23,17 @@ from stackdeploy.discovery.state import (
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.discovery.zones import check_zones
-from stackdeploy.errors import DeployError, StalePlanError
+from stackdeploy.errors import StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, live_digest, make_plan
-from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan
 from stackdeploy.providers.base import Provider
 from stackdeploy.providers.registry import make_providers
 from stackdeploy.specs.registry import RESOURCE_TYPES
-
-PLAN_FILE_FORMAT = "stackdeploy-plan/1"
 
 
 @dataclass
@@ -270,26 +265,6 @@ def _forget_what_is_gone(writer: StateWriter, run: PlannedRun) -> None:
     for address, record in sorted(writer.record.resources.items()):
         if record.physical_id not in found:
             writer.forget(address, record.physical_id)
-
-
-def save_plan(run: PlannedRun, path: Path, targets: Collection[str]) -> None:
-    document = {
-        "format": PLAN_FILE_FORMAT,
-        "stack": json.loads(run.stack.model_dump_json()),
-        "targets": sorted(targets),
-        "plan": plan_to_file(run.plan),
-    }
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-
-
-def load_saved_plan(path: Path) -> tuple[Stack, Plan]:
-    try:
-        document: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise DeployError(f"cannot read plan file {path}: {error}") from None
-    if document.get("format") != PLAN_FILE_FORMAT:
-        raise DeployError(f"{path} is not a stackdeploy plan file")
-    return Stack.model_validate(document["stack"]), plan_from_file(document["plan"])
 
 
 def replan_saved(workspace: Workspace, stack: Stack, saved: Plan, source: Path) -> PlannedRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from stackdeploy.discovery.state import (
     StateRecord,
     StateStore,
     StateWriter,
+    UnlockCommand,
     new_lineage,
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
@@ -62,6 +64,7 @@ class Workspace:
 
     def store(self, stack: Stack) -> StateBackend:
         account = self.clients.account_id()
+        unlock = self._unlock_command(stack)
         if self.state_bucket:
             bucket, _, prefix = self.state_bucket.partition("/")
             return S3StateStore(
@@ -72,10 +75,33 @@ class Workspace:
                 account=account,
                 region=stack.region,
                 endpoint=self.clients.endpoint_url,
+                unlock=unlock,
             )
         return StateStore(
-            self.state_dir, stack.name, account, stack.region, self.clients.endpoint_url
+            self.state_dir,
+            stack.name,
+            account,
+            stack.region,
+            self.clients.endpoint_url,
+            unlock=unlock,
         )
+
+    def _unlock_command(self, stack: Stack) -> UnlockCommand:
+        """`deploy unlock` naming this stack's state as the refused command did: its stack
+        file (or, for a stack destroyed by name, --stack NAME and its home region)."""
+
+        def command(lock_id: str) -> str:
+            if stack.source_file.startswith("--stack "):
+                words = ["--stack", stack.name, lock_id, "--region", stack.region]
+            else:
+                words = [stack.source_file, lock_id]
+                if stack.copy_name:
+                    words += ["--copy", stack.copy_name]
+            if self.state_bucket:
+                words += ["--state-bucket", self.state_bucket]
+            return shlex.join(["deploy", "unlock", *words])
+
+        return command
 
 
 @dataclass

@@ -16,6 +16,7 @@ from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
 from stackdeploy.cli.commands.schema import schema
 from stackdeploy.cli.commands.sweep import sweep
+from stackdeploy.cli.commands.unlock import unlock
 from stackdeploy.cli.commands.validate import validate
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.command()(sweep)
 app.command()(cost)
 app.command()(graph)
 app.command()(output)
+app.command()(unlock)
 app.command()(schema)
 app.add_typer(local_app, name="local")
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import shlex
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.apply.expiry import with_expiry
@@ -23,25 +22,23 @@ from stackdeploy.discovery.state import (
     StateRecord,
     StateStore,
     StateWriter,
+    UnlockCommand,
     new_lineage,
     state_key,
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.discovery.zones import check_zones
-from stackdeploy.errors import DeployError, StalePlanError
+from stackdeploy.errors import StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, live_digest, make_plan
-from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan
 from stackdeploy.providers.base import Provider
 from stackdeploy.providers.registry import make_providers
 from stackdeploy.specs.registry import RESOURCE_TYPES
-
-PLAN_FILE_FORMAT = "stackdeploy-plan/1"
 
 
 @dataclass
@@ -69,10 +66,15 @@ class Workspace:
         return self.clients.events
 
     def store(self, stack: Stack) -> StateBackend:
-        return self.store_for(stack.name, stack.region)
+        return self._store(stack.name, stack.region, self._unlock_command(stack))
 
     def store_for(self, name: str, region: str) -> StateBackend:
-        """The state of stack `name` whose home is `region`, in this workspace's backend."""
+        """The state of stack `name` whose home is `region`, in this workspace's backend
+        (another stack's, read for its outputs: no file of its own to name)."""
+        by_name = Stack(name=name, region=region, source_file=f"--stack {name}")
+        return self._store(name, region, self._unlock_command(by_name))
+
+    def _store(self, name: str, region: str, unlock: UnlockCommand) -> StateBackend:
         account = self.clients.account_id()
         if self.state_bucket:
             bucket, _, prefix = self.state_bucket.partition("/")
@@ -84,8 +86,11 @@ class Workspace:
                 account=account,
                 region=region,
                 endpoint=self.clients.endpoint_url,
+                unlock=unlock,
             )
-        return StateStore(self.state_dir, name, account, region, self.clients.endpoint_url)
+        return StateStore(
+            self.state_dir, name, account, region, self.clients.endpoint_url, unlock=unlock
+        )
 
     def state_keys(self, name: str | None = None) -> list[tuple[str, str]]:
         """(stack, home region) of every state record in this backend for this account and
@@ -120,6 +125,23 @@ class Workspace:
             if region and "@" not in region:
                 found.append((parts[1], region))
         return found
+
+    def _unlock_command(self, stack: Stack) -> UnlockCommand:
+        """`deploy unlock` naming this stack's state as the refused command did: its stack
+        file (or, for a stack destroyed by name, --stack NAME and its home region)."""
+
+        def command(lock_id: str) -> str:
+            if stack.source_file.startswith("--stack "):
+                words = ["--stack", stack.name, lock_id, "--region", stack.region]
+            else:
+                words = [stack.source_file, lock_id]
+                if stack.copy_name:
+                    words += ["--copy", stack.copy_name]
+            if self.state_bucket:
+                words += ["--state-bucket", self.state_bucket]
+            return shlex.join(["deploy", "unlock", *words])
+
+        return command
 
 
 @dataclass
@@ -316,26 +338,6 @@ def _forget_what_is_gone(writer: StateWriter, run: PlannedRun) -> None:
     for address, record in sorted(writer.record.resources.items()):
         if record.physical_id not in found:
             writer.forget(address, record.physical_id)
-
-
-def save_plan(run: PlannedRun, path: Path, targets: Collection[str]) -> None:
-    document = {
-        "format": PLAN_FILE_FORMAT,
-        "stack": json.loads(run.stack.model_dump_json()),
-        "targets": sorted(targets),
-        "plan": plan_to_file(run.plan),
-    }
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-
-
-def load_saved_plan(path: Path) -> tuple[Stack, Plan]:
-    try:
-        document: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise DeployError(f"cannot read plan file {path}: {error}") from None
-    if document.get("format") != PLAN_FILE_FORMAT:
-        raise DeployError(f"{path} is not a stackdeploy plan file")
-    return Stack.model_validate(document["stack"]), plan_from_file(document["plan"])
 
 
 def replan_saved(workspace: Workspace, stack: Stack, saved: Plan, source: Path) -> PlannedRun:

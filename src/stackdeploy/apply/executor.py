@@ -21,6 +21,7 @@ from stackdeploy.discovery.state import Intent, StateWriter
 from stackdeploy.errors import DeployError, InconsistentResultError
 from stackdeploy.events import (
     EventSink,
+    Interrupted,
     StepFailed,
     StepFinished,
     StepSkipped,
@@ -300,12 +301,17 @@ def execute_plan(
     def visit(key: str) -> None:
         executor.run_step(steps.nodes[key]["step"])
 
+    def acknowledge(running: list[str]) -> None:
+        in_flight = [steps.nodes[key]["step"] for key in running]
+        events(Interrupted(None, tuple((step.address, step.kind.value) for step in in_flight)))
+
     walked = walk(
         steps,
         visit,
         parallelism=parallelism,
         priority=critical_path_priority(steps),
         cancel=cancel,
+        on_cancel=acknowledge,
     )
     result = ApplyResult(interrupted=walked.interrupted or walked.cancelled)
     for key, outcome in sorted(walked.outcomes.items()):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
+from collections.abc import Iterator
+from types import FrameType
 
 from rich.console import Console
 from rich.text import Text
@@ -38,7 +42,34 @@ def note_local_lock(ws: Workspace, options: GlobalOptions, console: Console) -> 
 def execute(ws: Workspace, run: PlannedRun, parallelism: int, console: Console) -> ApplyResult:
     """Run the plan; Ctrl-C stops scheduling new steps and lets running ones finish."""
     cancel = threading.Event()
-    return apply_planned(ws, run, parallelism=parallelism, cancel=cancel)
+    with first_interrupt_cancels(cancel):
+        return apply_planned(ws, run, parallelism=parallelism, cancel=cancel)
+
+
+@contextlib.contextmanager
+def first_interrupt_cancels(cancel: threading.Event) -> Iterator[None]:
+    """While a plan runs, the first Ctrl-C (SIGINT) only sets `cancel`, wherever the main
+    thread is: no new step starts, the executor says at once what is still in flight, and
+    that finishes and is recorded. A second one raises KeyboardInterrupt, abandoning it.
+    (Off the main thread, or where SIGINT is ignored, signals are left as they are.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> None:

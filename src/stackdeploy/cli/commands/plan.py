@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import Permissions, plan_stack, save_plan
+from stackdeploy.apply.engine import Permissions, plan_stack
+from stackdeploy.apply.saved_plan import save_plan
 from stackdeploy.cli.commands.common import print_api_stats
 from stackdeploy.cli.copies import (
     COPY_PARALLELISM,
@@ -114,7 +115,7 @@ def plan(
     else:
         print_plan(run.plan, console)
     if out is not None:
-        save_plan(run, out, target or [])
+        save_plan(run.stack, run.plan, out, target or [])
         progress_console(options).print(
             f"Saved the plan to {out}; run `deploy apply {out}` to apply exactly it."
         )

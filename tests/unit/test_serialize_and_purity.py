@@ -11,7 +11,8 @@ from stackdeploy.config.loader import load_stack
 from stackdeploy.model.live import LiveState
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.planner import make_plan
-from stackdeploy.plan.serialize import dumps_public, plan_from_file, plan_to_file
+from stackdeploy.plan.serialize import plan_from_file, plan_to_file
+from stackdeploy.report.plan_json import dumps_public
 
 STACK = """\
 stack: ser
@@ -31,9 +32,16 @@ def test_public_json_is_deterministic_and_marks_unknowns(tmp_path: Path) -> None
     assert first == second
     document = json.loads(first)
     sub = next(c for c in document["resource_changes"] if c["address"] == "sub")
-    assert sub["action"] == "create"
-    assert sub["after"]["vpc_id"] is None
-    assert sub["after_unknown"] == ["vpc_id"]
+    assert sub["change"]["actions"] == ["create"]
+    # As Terraform writes it: an unknown value is left out of `after`, and marked in the
+    # `after_unknown` mirror (known mappings stay as empty ones), with the attributes AWS
+    # assigns at create.
+    assert "vpc_id" not in sub["change"]["after"]
+    assert sub["change"]["after"]["cidr_block"] == "10.0.1.0/24"
+    assert sub["change"]["after_unknown"] == {
+        **dict.fromkeys(["vpc_id", "id", "arn", "availability_zone_id", "owner_id"], True),
+        "tags": {},
+    }
     assert document["outputs"]["vpc"] == {"unknown": True, "value": None}
     assert document["summary"]["create"] == 2
 
@@ -55,6 +63,7 @@ def test_pure_packages_never_import_the_aws_sdk() -> None:
         "import stackdeploy.plan.steps, stackdeploy.plan.serialize, stackdeploy.graph.walk\n"
         "import stackdeploy.graph.render, stackdeploy.specs.registry, stackdeploy.model.stack\n"
         "import stackdeploy.pricing.estimate, stackdeploy.pricing.public\n"
+        "import stackdeploy.report.plan_json, stackdeploy.report.markdown\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
         "print(','.join(bad))\n"
     )

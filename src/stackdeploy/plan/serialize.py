@@ -1,11 +1,11 @@
-"""Plans as JSON: a deterministic public format (`plan --json`) and the saved-plan file."""
+"""The saved-plan file (`plan -o`): everything needed to rebuild a Plan exactly. The public
+JSON (`plan --json`) is report/plan_json.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from stackdeploy.model.values import UNKNOWN, Unknown, contains_unknown
+from stackdeploy.model.values import UNKNOWN, Unknown
 from stackdeploy.plan.types import (
     Action,
     LeftAlone,
@@ -14,79 +14,9 @@ from stackdeploy.plan.types import (
     Reason,
     ResourceChange,
 )
-from stackdeploy.pricing.estimate import estimate_plan
-from stackdeploy.pricing.public import plan_cost_to_public
 from stackdeploy.specs.base import ReplaceStrategy
 
-PUBLIC_FORMAT_VERSION = "1"
 _UNKNOWN_MARK = {"$unknown": True}
-
-
-def _public_value(value: Any) -> Any:
-    """UNKNOWN becomes null in public JSON; `after_unknown` lists where."""
-    if value is UNKNOWN:
-        return None
-    if isinstance(value, dict):
-        return {k: _public_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_public_value(v) for v in value]
-    return value
-
-
-def _unknown_paths(value: dict[str, Any] | None) -> list[str]:
-    return sorted(k for k, v in (value or {}).items() if contains_unknown(v))
-
-
-def plan_to_public(plan: Plan) -> dict[str, Any]:
-    """The `deploy plan --json` document: stable keys, sorted addresses, no timestamps."""
-    return {
-        "format_version": PUBLIC_FORMAT_VERSION,
-        "stack": plan.stack,
-        "region": plan.region,
-        "account": plan.account,
-        "destroy": plan.destroy,
-        "has_changes": plan.has_changes(),
-        "summary": plan.summary(),
-        "resource_changes": [
-            {
-                "address": change.address,
-                "type": change.type,
-                "region": change.region,
-                "action": change.action.value,
-                "reasons": [reason.name.lower() for reason in change.reasons],
-                "physical_id": change.physical_id,
-                "replace_paths": change.replace_paths(),
-                "changes": [
-                    {
-                        "path": pc.path,
-                        "before": _public_value(pc.before),
-                        "after": _public_value(pc.after),
-                        "after_unknown": contains_unknown(pc.after),
-                        "forces_replacement": pc.forces_replacement,
-                        "note": pc.note,
-                    }
-                    for pc in change.changes
-                ],
-                "before": _public_value(change.before),
-                "after": _public_value(change.after),
-                "after_unknown": _unknown_paths(change.after),
-                "notes": list(change.notes),
-                "retag": change.retag,
-                "keeps": change.keeps,
-                "unprotect": change.unprotect,
-            }
-            for change in plan.changes
-        ],
-        "outputs": {
-            name: {"value": _public_value(value), "unknown": contains_unknown(value)}
-            for name, value in sorted(plan.outputs.items())
-        },
-        "warnings": list(plan.warnings),
-        "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
-        "cost": plan_cost_to_public(estimate_plan(plan)),
-        "expires": plan.expires,
-        "lifecycle": plan.lifecycle,
-    }
 
 
 def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
@@ -97,10 +27,6 @@ def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
         "physical_id": entry.physical_id,
         "reason": entry.reason,
     }
-
-
-def dumps_public(plan: Plan) -> str:
-    return json.dumps(plan_to_public(plan), indent=2, sort_keys=True) + "\n"
 
 
 def _encode(value: Any) -> Any:

@@ -27,8 +27,8 @@ from stackdeploy.cli.options import (
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
 from stackdeploy.errors import DeployError
 from stackdeploy.events import ignore
-from stackdeploy.plan.serialize import dumps_public
 from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import dumps_public
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
 
@@ -108,7 +108,7 @@ def plan(
     )
     console = output_console(options)
     if json_output:
-        console.file.write(dumps_public(run.plan))
+        console.file.write(dumps_public(run.plan, copy=stack.copy_name))
     elif markdown:
         console.file.write(plan_markdown(run.plan))
     else:

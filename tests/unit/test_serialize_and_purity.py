@@ -13,6 +13,7 @@ from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.planner import make_plan
 from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.report.plan_json import dumps_public
+from stackdeploy.report.plan_view import plain_plan
 
 STACK = """\
 stack: ser
@@ -54,6 +55,23 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
     assert restored == plan
     assert restored.change("sub").after is not None
     assert restored.change("sub").after["vpc_id"] is UNKNOWN
+
+
+def test_a_saved_plan_shows_its_properties_in_the_order_the_plan_did(tmp_path: Path) -> None:
+    """The file is written with sorted keys; `deploy show` and `apply PLANFILE` still list
+    properties (and the tags as written) in the order `deploy plan` did."""
+    path = tmp_path / "s.yaml"
+    path.write_text(STACK)
+    plan = make_plan(load_stack(path), LiveState())
+    saved = json.loads(json.dumps(plan_to_file(plan), sort_keys=True))
+    text = plain_plan(plan_from_file(saved))
+    assert text == plain_plan(plan)
+    assert text.index('b: "2"') < text.index('a: "1"')
+    assert text.index("cidr_block") < text.index("enable_dns_support")  # declared, not a-z
+    for change in saved["changes"]:  # a plan saved before the order was kept still reads
+        del change["key_order"]
+    assert plain_plan(plan_from_file(saved)) != text
+    assert plan_from_file(saved) == plan
 
 
 def test_pure_packages_never_import_the_aws_sdk() -> None:

@@ -15,6 +15,7 @@ from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
 from stackdeploy.cli.commands.schema import schema
+from stackdeploy.cli.commands.show import show
 from stackdeploy.cli.commands.sweep import sweep
 from stackdeploy.cli.commands.validate import validate
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.command()(validate)
 app.command()(plan)
 app.command()(apply)
+app.command()(show)
 app.command()(destroy)
 app.command()(ls)
 app.command()(sweep)

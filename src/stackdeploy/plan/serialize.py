@@ -3,6 +3,7 @@ JSON (`plan --json`) is report/plan_json.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from stackdeploy.model.values import UNKNOWN, Unknown
@@ -49,6 +50,49 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _key_orders(value: Any, orders: list[list[str]]) -> list[list[str]]:
+    """Every mapping's keys in their order, depth first: the file is written with sorted keys,
+    and the plan shows properties in the order the stack's types declare them."""
+    if isinstance(value, dict):
+        orders.append(list(value))
+        for item in value.values():
+            _key_orders(item, orders)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _key_orders(item, orders)
+    return orders
+
+
+class _OrderMismatch(Exception):
+    pass
+
+
+def _reordered(value: Any, orders: Iterator[list[str]]) -> Any:
+    if isinstance(value, dict):
+        keys = next(orders, None)
+        if keys is None or sorted(keys) != sorted(value):
+            raise _OrderMismatch
+        return {key: _reordered(value[key], orders) for key in keys}
+    if isinstance(value, list):
+        return [_reordered(item, orders) for item in value]
+    return value
+
+
+def _with_key_order(value: Any, orders: list[list[str]] | None) -> Any:
+    """`value` with its mappings' keys in the saved order (as read when there is none, or it
+    does not fit: a plan saved before the order was kept)."""
+    if orders is None:
+        return value
+    try:
+        return _reordered(value, iter(orders))
+    except _OrderMismatch:
+        return value
+
+
+def _property_changes(change: ResourceChange) -> list[list[Any]]:
+    return [[pc.path, pc.before, pc.after, pc.forces_replacement, pc.note] for pc in change.changes]
+
+
 def plan_to_file(plan: Plan) -> dict[str, Any]:
     """Everything needed to rebuild the Plan exactly (for `apply PLANFILE`)."""
     encoded: dict[str, Any] = _encode(
@@ -78,10 +122,8 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
                     "physical_id": c.physical_id,
                     "before": c.before,
                     "after": c.after,
-                    "changes": [
-                        [pc.path, pc.before, pc.after, pc.forces_replacement, pc.note]
-                        for pc in c.changes
-                    ],
+                    "changes": _property_changes(c),
+                    "key_order": _key_orders([c.before, c.after, _property_changes(c)], []),
                     "replace_strategy": c.replace_strategy.value if c.replace_strategy else None,
                     "depends_on": list(c.depends_on),
                     "notes": list(c.notes),
@@ -96,30 +138,32 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
     return encoded
 
 
+def _change_from_file(c: dict[str, Any]) -> ResourceChange:
+    before, after, changes = _with_key_order(
+        [c["before"], c["after"], c["changes"]], c.get("key_order")
+    )
+    return ResourceChange(
+        address=c["address"],
+        type=c["type"],
+        region=c["region"],
+        action=Action(c["action"]),
+        reasons=tuple(Reason[r] for r in c["reasons"]),
+        physical_id=c["physical_id"],
+        before=before,
+        after=after,
+        changes=tuple(PropertyChange(*pc) for pc in changes),
+        replace_strategy=ReplaceStrategy(c["replace_strategy"]) if c["replace_strategy"] else None,
+        depends_on=tuple(c["depends_on"]),
+        notes=tuple(c["notes"]),
+        retag=bool(c.get("retag", False)),
+        keeps=c.get("keeps"),
+        unprotect=bool(c.get("unprotect", False)),
+    )
+
+
 def plan_from_file(data: dict[str, Any]) -> Plan:
     data = _decode(data)
-    changes = tuple(
-        ResourceChange(
-            address=c["address"],
-            type=c["type"],
-            region=c["region"],
-            action=Action(c["action"]),
-            reasons=tuple(Reason[r] for r in c["reasons"]),
-            physical_id=c["physical_id"],
-            before=c["before"],
-            after=c["after"],
-            changes=tuple(PropertyChange(*pc) for pc in c["changes"]),
-            replace_strategy=ReplaceStrategy(c["replace_strategy"])
-            if c["replace_strategy"]
-            else None,
-            depends_on=tuple(c["depends_on"]),
-            notes=tuple(c["notes"]),
-            retag=bool(c.get("retag", False)),
-            keeps=c.get("keeps"),
-            unprotect=bool(c.get("unprotect", False)),
-        )
-        for c in data["changes"]
-    )
+    changes = tuple(_change_from_file(c) for c in data["changes"])
     return Plan(
         stack=data["stack"],
         region=data["region"],

@@ -21,6 +21,7 @@ from stackdeploy.cli.options import (
     ExpiresInOption,
     ForceOwnedOption,
     GlobalOptions,
+    check_one_format,
     parse_expires_in,
     stack_command,
 )
@@ -75,6 +76,7 @@ def plan(
     options: GlobalOptions,
 ) -> None:
     """Refresh live state and show the changes apply would make."""
+    check_one_format(json_output=json_output, markdown=markdown)
     chosen = chosen_copies(options, copies, copies_file)
     if chosen is not None:
         if out is not None:

@@ -270,7 +270,7 @@ def _public(run: CopyRun) -> dict[str, Any]:
 
 def _markdown(run: CopyRun) -> str:
     if run.planned is not None:
-        return plan_markdown(run.planned.plan)
+        return plan_markdown(run.planned.plan, copy=run.copy.name)
     return f"### stackdeploy: copy `{run.copy.name}` failed\n\n{run.error_summary()}\n"
 
 

@@ -112,7 +112,7 @@ def plan(
     if json_output:
         console.file.write(dumps_public(run.plan, copy=stack.copy_name))
     elif markdown:
-        console.file.write(plan_markdown(run.plan))
+        console.file.write(plan_markdown(run.plan, copy=stack.copy_name, plan_file=out))
     else:
         print_plan(run.plan, console)
     if out is not None:

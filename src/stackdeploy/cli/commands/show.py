@@ -57,7 +57,7 @@ def show(
         if json_output:
             console.file.write(dumps_public(plan, copy=stack.copy_name))
         elif markdown:
-            console.file.write(plan_markdown(plan))
+            console.file.write(plan_markdown(plan, copy=stack.copy_name, plan_file=plan_file))
         else:
             print_plan(plan, console)
 

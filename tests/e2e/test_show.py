@@ -1,5 +1,5 @@
 """deploy show: a saved plan rendered again (text, JSON, markdown) with no AWS call; one
-output format at a time."""
+output format at a time; copies named in the JSON plan and in the comment marker."""
 
 from __future__ import annotations
 
@@ -59,3 +59,19 @@ def test_show_refuses_what_is_not_a_saved_plan(cli: Cli, workdir: Path) -> None:
     assert refused.code == 1
     assert f"{stack} is not a saved plan" in refused.stderr
     assert "deploy plan STACK -o PLANFILE" in refused.stderr
+
+
+def test_each_copy_is_named_in_json_and_in_its_comment_marker(cli: Cli, workdir: Path) -> None:
+    stack = write(workdir, NETWORK)
+    planned = cli("plan", stack, "--copies", "alice,bob", "--json")
+    assert planned.code == 0, planned.stderr
+    documents = planned.json()
+    assert {name: (d["stack"], d["copy"]) for name, d in documents.items()} == {
+        "alice": ("behave-alice", "alice"),
+        "bob": ("behave-bob", "bob"),
+    }
+    markdown = cli("plan", stack, "--copies", "alice,bob", "--markdown").stdout
+    markers = [line for line in markdown.splitlines() if line.startswith("<!-- stackdeploy:")]
+    assert markers == ["<!-- stackdeploy:behave:alice -->", "<!-- stackdeploy:behave:bob -->"]
+    single = cli("plan", stack, "--copy", "alice", "--markdown").stdout
+    assert single.splitlines()[0] == "<!-- stackdeploy:behave:alice -->"

@@ -93,6 +93,8 @@ def _clipped(sentence: str, plan: Plan) -> str:
             break
         kept.append(item)
     itemized = f"`deploy cost {plan.source or '<stack file>'}` itemizes them"
+    if not kept:
+        return f"{lead}: {len(items)} items ({itemized})."
     return f"{lead}: {'; '.join(kept)}; and {len(items) - len(kept)} more ({itemized})."
 
 

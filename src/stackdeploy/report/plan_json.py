@@ -34,6 +34,7 @@ SHORT_ACTIONS: dict[tuple[str, ...], str] = {
     ("create",): "create",
     ("update",): "update",
     ("delete",): "delete",
+    ("forget",): "forget",  # Terraform 1.7's: out of the state, left in the cloud
     ("delete", "create"): "replace",
     ("create", "delete"): "replace",
 }

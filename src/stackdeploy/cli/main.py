@@ -18,6 +18,7 @@ from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
 from stackdeploy.cli.commands.render import render
 from stackdeploy.cli.commands.schema import schema
+from stackdeploy.cli.commands.show import show
 from stackdeploy.cli.commands.sweep import sweep
 from stackdeploy.cli.commands.unlock import unlock
 from stackdeploy.cli.commands.validate import validate
@@ -33,6 +34,7 @@ app.command()(validate)
 app.command()(render)
 app.command()(plan)
 app.command()(apply)
+app.command()(show)
 app.command()(destroy)
 app.command()(ls)
 app.command()(sweep)

@@ -77,7 +77,8 @@ def check_stack_file(path: Path) -> None:
         )
         raise DeployError(
             f"{path} is a saved plan, not a stack file",
-            hint=f"apply it with `deploy apply {quoted}`; to plan again, run `{again}`",
+            hint=f"apply it with `deploy apply {quoted}`, or show it with `deploy show {quoted}`; "
+            f"to plan again, run `{again}`",
         )
     document = _foreign_json(path)
     if document is None:

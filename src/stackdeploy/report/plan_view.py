@@ -51,22 +51,36 @@ def plan_lines(plan: Plan, *, with_cost: bool = True) -> Iterator[Line]:
         yield from warning_lines(plan)
         yield from left_alone_lines(plan)
         return
+    yield intro_line(plan)
+    yield []
+    for change in actionable:
+        yield from change_lines(plan, change)
+        yield []
+    yield from closing_lines(plan)
+    if with_cost:
+        yield from plan_cost_lines(plan, estimate_plan(plan))
+
+
+def intro_line(plan: Plan) -> Line:
     intro = "destroy these resources of" if plan.destroy else "make these changes to"
-    yield [
+    return [
         (f"stackdeploy will {intro} stack ", ""),
         (plan.stack, "bold"),
         (f" ({plan.region}, account {plan.account}):", ""),
     ]
-    yield []
-    for change in actionable:
-        yield from _change_lines(change, plan.region, _switching(plan, change))
-        yield []
+
+
+def change_lines(plan: Plan, change: ResourceChange) -> Iterator[Line]:
+    """One resource's part of the plan: its header line, then what changes and why."""
+    yield from _change_lines(change, plan.region, _switching(plan, change))
+
+
+def closing_lines(plan: Plan) -> Iterator[Line]:
+    """What follows the resources: warnings, what is left alone, the stack, the summary."""
     yield from warning_lines(plan)
     yield from left_alone_lines(plan)
     yield from stack_lines(plan)
     yield summary_line(plan)
-    if with_cost:
-        yield from plan_cost_lines(plan, estimate_plan(plan))
 
 
 def warning_lines(plan: Plan) -> Iterator[Line]:

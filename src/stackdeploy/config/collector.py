@@ -3,6 +3,7 @@ order of the stack file, each once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -31,7 +32,14 @@ class ErrorCollector:
             location = self.document.location(at)
         self._found.append((location.line or 0, error))
 
-    def add_validation(self, prefix: YamlPath, error: ValidationError) -> None:
+    def add_validation(
+        self,
+        prefix: YamlPath,
+        error: ValidationError,
+        hint_for: Callable[[YamlPath], str | None] | None = None,
+    ) -> None:
+        """Each error of a pydantic validation, at its field; `hint_for` may give a hint by
+        the field's path (relative to `prefix`)."""
         for item in error.errors():
             location = tuple(part for part in item["loc"] if part != "__root__")
             message = str(item["msg"]).removeprefix("Value error, ")
@@ -39,7 +47,10 @@ class ErrorCollector:
                 message = f"unknown field '{location[-1]}'"
             elif item["type"] == "missing":
                 message = f"missing required field '{location[-1]}'"
-            self.add((*prefix, *location), message)
+            elif item["type"] == "model_type":
+                message = "should be a mapping"
+            hint = hint_for(location) if hint_for else None
+            self.add((*prefix, *location), message, hint)
 
     def errors(self) -> list[ConfigError]:
         """Every error once, by line (a stable sort: one line's errors in the order found).

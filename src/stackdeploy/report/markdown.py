@@ -12,6 +12,7 @@ EMOJI = {
     Action.UPDATE: "🔄 update",
     Action.REPLACE: "♻️ replace",
     Action.DELETE: "🗑️ destroy",
+    Action.FORGET: "📌 retain (untag, forget)",
 }
 
 

@@ -9,6 +9,7 @@ from stackdeploy import __version__
 from stackdeploy.cli.commands.apply import apply
 from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
+from stackdeploy.cli.commands.drift import drift
 from stackdeploy.cli.commands.graph import graph
 from stackdeploy.cli.commands.local import local_app
 from stackdeploy.cli.commands.ls import ls
@@ -29,6 +30,7 @@ app.command()(validate)
 app.command()(plan)
 app.command()(apply)
 app.command()(destroy)
+app.command()(drift)
 app.command()(ls)
 app.command()(sweep)
 app.command()(cost)

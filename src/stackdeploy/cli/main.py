@@ -11,6 +11,7 @@ from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
 from stackdeploy.cli.commands.drift import drift
 from stackdeploy.cli.commands.graph import graph
+from stackdeploy.cli.commands.import_ import import_
 from stackdeploy.cli.commands.local import local_app
 from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
@@ -31,6 +32,7 @@ app.command()(plan)
 app.command()(apply)
 app.command()(destroy)
 app.command()(drift)
+app.command(name="import")(import_)
 app.command()(ls)
 app.command()(sweep)
 app.command()(cost)

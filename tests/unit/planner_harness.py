@@ -14,7 +14,7 @@ import yaml
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.model.live import LiveResource, LiveState, Owner, Proof
 from stackdeploy.model.refs import Ref, substitute
-from stackdeploy.model.stack import Stack
+from stackdeploy.model.stack import Guards, Stack
 from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, make_plan
 from stackdeploy.plan.types import Plan
@@ -76,9 +76,12 @@ def custody(case: dict[str, Any]) -> Custody:
 
 
 def prior_state(case: dict[str, Any]) -> PriorState:
+    """What the state recorded: `applied`, `dependencies`, and `guards` ({logical id:
+    {prevent_destroy, retain_on_delete}} as of the last apply)."""
     return PriorState(
         applied=case.get("applied") or {},
         dependencies={k: tuple(v) for k, v in (case.get("dependencies") or {}).items()},
+        guards={k: Guards(**v) for k, v in (case.get("guards") or {}).items()},
     )
 
 

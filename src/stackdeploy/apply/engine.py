@@ -243,6 +243,7 @@ def plan_stack(
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
+        guards={k: r.guards for k, r in record.resources.items() if r.guards is not None},
     )
     outputs = StackOutputs(workspace, stack)
     custody = Custody(
@@ -296,6 +297,7 @@ def _record_found(writer: StateWriter, run: PlannedRun) -> None:
             physical_id=found.physical_id,
             dependencies=sorted(ordering_dependencies(run.stack, declared)) if declared else [],
             applied=None,
+            guards=declared.lifecycle.guards() if declared else None,
         )
 
 

@@ -11,7 +11,9 @@ from stackdeploy import __version__
 from stackdeploy.cli.commands.apply import apply
 from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
+from stackdeploy.cli.commands.drift import drift
 from stackdeploy.cli.commands.graph import graph
+from stackdeploy.cli.commands.import_ import import_
 from stackdeploy.cli.commands.local import local_app
 from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
@@ -36,6 +38,8 @@ app.command()(plan)
 app.command()(apply)
 app.command()(show)
 app.command()(destroy)
+app.command()(drift)
+app.command(name="import")(import_)
 app.command()(ls)
 app.command()(sweep)
 app.command()(cost)

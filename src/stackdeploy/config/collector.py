@@ -3,6 +3,7 @@ order of the stack file, each once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
@@ -33,12 +34,18 @@ class ErrorCollector:
         self._found.append((location.line or 0, error))
 
     def add_validation(
-        self, prefix: YamlPath, error: ValidationError, model: type[BaseModel] | None = None
+        self,
+        prefix: YamlPath,
+        error: ValidationError,
+        model: type[BaseModel] | None = None,
+        hint_for: Callable[[YamlPath], str | None] | None = None,
     ) -> None:
-        """Each problem pydantic found, in plain words (config/wording.py); `model`, the one
-        validated, lets a misspelt field name suggest the nearest real one."""
+        """Each problem pydantic found, at its field, in plain words (config/wording.py);
+        `model`, the one validated, lets a misspelt field name suggest the nearest real one;
+        `hint_for` may give a hint by the field's path (relative to `prefix`)."""
         for problem in problems(error.errors(), model):
-            self.add((*prefix, *problem.loc), problem.message)
+            hint = hint_for(problem.loc) if hint_for else None
+            self.add((*prefix, *problem.loc), problem.message, hint)
 
     def errors(self) -> list[ConfigError]:
         """Every error once, by line (a stable sort: one line's errors in the order found).

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from stackdeploy.errors import StateError
+from stackdeploy.model.stack import Guards
 
 STATE_VERSION = 1
 
@@ -36,6 +37,8 @@ class ResourceRecord(BaseModel):
     physical_id: str
     dependencies: list[str] = Field(default_factory=list)
     applied: dict[str, Any] | None = None  # the properties last applied (references resolved)
+    # Its lifecycle guards at its last apply: they still hold once it is gone from the file.
+    guards: Guards | None = None
 
 
 class Intent(BaseModel):
@@ -350,6 +353,7 @@ class StateWriter:
         physical_id: str,
         dependencies: list[str],
         applied: dict[str, Any] | None,
+        guards: Guards | None = None,
     ) -> None:
         with self._lock:
             self.record.resources[address] = ResourceRecord(
@@ -358,6 +362,7 @@ class StateWriter:
                 physical_id=physical_id,
                 dependencies=dependencies,
                 applied=applied,
+                guards=guards if guards != Guards() else None,
             )
             self.record.intents.pop(address, None)
             self.store.save(self.record)

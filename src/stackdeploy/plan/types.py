@@ -16,6 +16,8 @@ class Action(enum.Enum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Untag it and drop it from the state, leave it in AWS (lifecycle.retain_on_delete).
+    FORGET = "forget"
 
 
 class Reason(enum.Enum):
@@ -41,6 +43,8 @@ class Reason(enum.Enum):
     ADOPTED = "taken over with --adopt: its ownership tags are rewritten to this stack's lineage"
     FORCED = "not proven to be this stack's own: deleted because of --force-owned"
     MARKED = "its stack marks change (expiry or lifecycle tags)"
+    GUARDS = "its lifecycle guards change (recorded in the state; nothing changes in AWS)"
+    USED_BY_RETAINED = "a retained resource still uses it"
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class Plan:
             "update": counts[Action.UPDATE],
             "replace": counts[Action.REPLACE],
             "delete": counts[Action.DELETE],
+            "forget": counts[Action.FORGET],
             "unchanged": counts[Action.NOOP],
         }
 

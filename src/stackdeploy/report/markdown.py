@@ -39,6 +39,7 @@ EMOJI = {
     Action.UPDATE: "🔄 update",
     Action.REPLACE: "♻️ replace",
     Action.DELETE: "🗑️ destroy",
+    Action.FORGET: "📌 retain (untag, forget)",
 }
 FIRST = {Action.REPLACE: 0, Action.DELETE: 1}  # then creates and updates, in plan order
 # A value's lines carry their change by colour: an added value, a changed one, a removed one.

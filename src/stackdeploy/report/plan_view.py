@@ -23,12 +23,14 @@ SYMBOLS = {
     Action.CREATE: ("+", "green"),
     Action.UPDATE: ("~", "yellow"),
     Action.DELETE: ("-", "red"),
+    Action.FORGET: (".", "cyan"),
 }
 VERBS = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
     Action.REPLACE: "must be replaced",
     Action.DELETE: "will be destroyed",
+    Action.FORGET: "will be retained: untagged and forgotten, not deleted",
 }
 HIDDEN_ON_CREATE = frozenset({"tags"})  # shown separately, as a mapping
 
@@ -151,9 +153,11 @@ def summary_line(plan: Plan) -> Line:
     counts = plan.summary()
     text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['replace']} to replace, {counts['delete']} to destroy."
+        f"{counts['replace']} to replace, {counts['delete']} to destroy"
     )
-    return [(text, "bold")]
+    if counts["forget"]:
+        text += f", {counts['forget']} to retain (untagged and forgotten, not deleted)"
+    return [(f"{text}.", "bold")]
 
 
 def _switching(plan: Plan, replaced: ResourceChange) -> list[str]:
@@ -186,7 +190,7 @@ def _change_lines(
     yield header
     if change.action is Action.CREATE:
         yield from _all_properties(change.after or {}, "+", "green")
-    elif change.action is Action.DELETE:
+    elif change.action in (Action.DELETE, Action.FORGET):
         for note in change.notes:
             yield [("      # ", "dim"), (note, "yellow")]
     else:

@@ -21,8 +21,18 @@ from stackdeploy.events import (
     Waiting,
 )
 
-_ING = {"create": "Creating", "update": "Modifying", "delete": "Destroying"}
-_DONE = {"create": "Creation", "update": "Modifications", "delete": "Destruction"}
+_ING = {
+    "create": "Creating",
+    "update": "Modifying",
+    "delete": "Destroying",
+    "forget": "Retaining (untagging, not deleting)",
+}
+_DONE = {
+    "create": "Creation",
+    "update": "Modifications",
+    "delete": "Destruction",
+    "forget": "Retention",
+}
 HEARTBEAT_SECONDS = 10.0
 # Retries worth telling a person about even without --debug: AWS is releasing something.
 _EXPECTED_WAITS = {

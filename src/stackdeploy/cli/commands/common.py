@@ -87,9 +87,17 @@ def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> No
             [(address, _as_error(error)) for address, error in sorted(result.failures.items())],
             result.skipped,
         )
+    retained = (
+        f", {done['forget']} retained (untagged and forgotten, not deleted)"
+        if done.get("forget")
+        else ""
+    )
     if destroy:
         console.print(
-            Text(f"\nDestroy complete! Resources: {done['delete']} destroyed.", style="bold green")
+            Text(
+                f"\nDestroy complete! Resources: {done['delete']} destroyed{retained}.",
+                style="bold green",
+            )
         )
         return
     created = done["create"] - result.replaced
@@ -97,7 +105,7 @@ def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> No
     console.print(
         Text(
             f"\nApply complete! Resources: {created} added, {done['update']} changed, "
-            f"{result.replaced} replaced, {deleted} destroyed.",
+            f"{result.replaced} replaced, {deleted} destroyed{retained}.",
             style="bold green",
         )
     )

@@ -211,7 +211,7 @@ GENERATED = [
     Case(
         "plan-not-json.json",
         write("plan-not-json.json", '{"format": "stackdeploy-plan/1", oops'),
-        "cannot read plan file",
+        "is incomplete or damaged: it is not valid JSON",
     ),
 ]
 

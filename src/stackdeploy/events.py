@@ -59,6 +59,14 @@ class Retrying(Event):
 
 
 @dataclass(frozen=True)
+class Interrupted(Event):
+    """The run was interrupted (Ctrl-C): nothing new starts; `in_flight` (address, action)
+    are being finished and recorded."""
+
+    in_flight: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Message(Event):
     text: str
     level: str = "info"  # info | warning

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from stackdeploy.cli.main import main
+from stackdeploy.report.plan_json import short_action
 from tests.conftest import FAST
 from tests.strict.fixtures import strict_aws  # noqa: F401  (re-exported fixture)
 
@@ -28,12 +29,13 @@ class CliResult:
         return json.loads(self.stdout)
 
     def actions(self) -> dict[str, str]:
-        """address -> action for every change that is not a no-op (from `plan --json`)."""
-        return {
-            change["address"]: change["action"]
+        """address -> create, update, replace or delete, for every change that is not a
+        no-op (from `plan --json`'s Terraform-style `change.actions`)."""
+        named = {
+            change["address"]: short_action(change["change"]["actions"])
             for change in self.json()["resource_changes"]
-            if change["action"] != "no-op"
         }
+        return {address: action for address, action in named.items() if action != "no-op"}
 
 
 Cli = Callable[..., CliResult]

@@ -272,3 +272,14 @@ def test_errors_about_options_and_saved_plans_name_what_is_at_fault(
     assert stale.code == 1
     assert f"the plan in {saved} is stale" in stale.stderr
     assert sorted(owned_resources(aws, "behave")) == ["vpc"]  # the stale plan changed nothing
+
+
+def test_render_prints_the_yaml_after_jinja_with_the_variables_given(
+    cli: Cli, workdir: Path
+) -> None:
+    rendered = cli("render", "stacks/vpc-multi-az.yaml", "--var", "zone_count=3", target=False)
+    assert rendered.code == 0, rendered.stderr
+    assert "{%" not in rendered.stdout and "{{" not in rendered.stdout
+    assert rendered.stdout.count("type: aws.ec2.nat_gateway") == 3
+    two = cli("render", "stacks/vpc-multi-az.yaml", target=False)
+    assert two.stdout.count("type: aws.ec2.nat_gateway") == 2

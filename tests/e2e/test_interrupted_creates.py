@@ -96,10 +96,10 @@ def test_follow_up_calls_failing_twice_lose_nothing_and_duplicate_nothing(
     outage.on = False
     planned = cli("plan", str(stack), "--json")
     changes = {c["address"]: c for c in planned.json()["resource_changes"]}
-    assert changes["logs"]["action"] == "update"
+    assert changes["logs"]["change"]["actions"] == ["update"]
     assert "interrupted" in changes["logs"]["reasons"]
-    assert changes["sessions"]["action"] == "update"  # the TTL still to set
-    assert changes["key"]["action"] == "update"  # the alias still to create
+    assert changes["sessions"]["change"]["actions"] == ["update"]  # the TTL still to set
+    assert changes["key"]["change"]["actions"] == ["update"]  # the alias still to create
     applied = cli("apply", str(stack), "--auto-approve")
     assert applied.code == 0, applied.stderr
     lineage = json.loads(state.read_text())["lineage"]

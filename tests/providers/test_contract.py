@@ -140,3 +140,19 @@ def test_ownership_tags_are_written_onto_an_adopted_resource(run: ContractRun) -
     assert diff_properties(run.rtype, props, read.properties) == []
     [found] = run.provider.read_owned(REGION, STACK)
     assert found.owner.lineage == "adopted-lineage"
+
+
+def test_a_retained_resource_loses_only_its_stackdeploy_tags(run: ContractRun) -> None:
+    """lifecycle.retain_on_delete: the resource stays, untagged for the stack (no plan, `ls`
+    or sweep finds it as the stack's any more), with its own tags and properties as they
+    were; untagging twice, or something already gone, is fine."""
+    ctx, props, created = _create(run)
+    run.provider.remove_ownership(ctx, created)
+    read = run.provider.read(REGION, created.physical_id)
+    assert read is not None
+    assert read.owner == Owner()
+    assert diff_properties(run.rtype, props, read.properties) == []
+    assert run.provider.read_owned(REGION, STACK) == []
+    run.provider.remove_ownership(ctx, created)
+    run.provider.delete(ctx, created)
+    run.provider.remove_ownership(ctx, created)

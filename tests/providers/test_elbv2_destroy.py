@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from stackdeploy.report.plan_json import short_action
 from tests.conftest import REGION
 from tests.providers.conftest import Run
 from tests.strict import StrictAws
@@ -90,7 +91,8 @@ def _owned(aws: str) -> list[str]:
 
 def _actions(plan_json: str) -> dict[str, str]:
     changes = json.loads(plan_json)["resource_changes"]
-    return {c["address"]: c["action"] for c in changes if c["action"] != "no-op"}
+    named = {c["address"]: short_action(c["change"]["actions"]) for c in changes}
+    return {address: action for address, action in named.items() if action != "no-op"}
 
 
 @pytest.mark.e2e

@@ -146,7 +146,7 @@ def test_database_lifecycle_keeps_the_password_secret(
     seen: list[str] = []
     _, out, _ = deploy("plan", stack, "--json")
     seen.append(out)
-    assert _change(out, "db")["after"]["master_password"] == {"env": "DB_PASSWORD"}
+    assert _change(out, "db")["change"]["after"]["master_password"] == {"env": "DB_PASSWORD"}
     code, out, err = deploy("apply", stack, "--auto-approve")
     seen += [out, err]
     assert code == 0, err
@@ -166,7 +166,7 @@ def test_database_lifecycle_keeps_the_password_secret(
     stack = _write(tmp_path, instance_class="db.t3.small")
     _, out, _ = deploy("plan", stack, "--json")
     change = _change(out, "db")
-    assert change["action"] == "update"
+    assert change["change"]["actions"] == ["update"]
     assert deploy("apply", stack, "--auto-approve")[0] == 0
     found = _rds(aws).describe_db_instances(DBInstanceIdentifier="shop-db-db")["DBInstances"]
     assert found[0]["DBInstanceClass"] == "db.t3.small"
@@ -178,7 +178,7 @@ def test_database_lifecycle_keeps_the_password_secret(
     assert "storage can grow but never shrink" in out
     assert "replacing a database loses its data unless a snapshot is taken" in out
     _, out, _ = deploy("plan", stack, "--json")
-    assert _change(out, "db")["action"] == "replace"
+    assert _change(out, "db")["change"]["actions"] == ["delete", "create"]
     assert _change(out, "db")["replace_paths"] == ["allocated_storage"]
 
     # Destroy: the replica before its source, a final snapshot of the source, and the

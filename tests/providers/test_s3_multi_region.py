@@ -76,7 +76,7 @@ def test_replication_across_two_regions(
     assert code == 0, err
     planned = {c["address"]: c for c in json.loads(out)["resource_changes"]}
     # The account id is known at plan time: the generated names are shown in full.
-    assert planned["source"]["after"]["name"] == SOURCE
+    assert planned["source"]["change"]["after"]["name"] == SOURCE
     assert (planned["source"]["region"], planned["replica"]["region"]) == ("us-west-2", "us-east-2")
 
     code, _, err = deploy("apply", stack, "--auto-approve")
@@ -94,10 +94,10 @@ def test_replication_across_two_regions(
     assert code == 0, err
     changes = json.loads(out)["resource_changes"]
     # Each bucket once, in its own region, and nothing to do.
-    assert sorted((c["address"], c["region"], c["action"]) for c in changes) == [
-        ("replica", "us-east-2", "no-op"),
-        ("replication_role", "us-west-2", "no-op"),
-        ("source", "us-west-2", "no-op"),
+    assert sorted((c["address"], c["region"], c["change"]["actions"]) for c in changes) == [
+        ("replica", "us-east-2", ["no-op"]),
+        ("replication_role", "us-west-2", ["no-op"]),
+        ("source", "us-west-2", ["no-op"]),
     ]
     _, out, _ = deploy("output", stack, "source")
     assert SOURCE in out
@@ -115,8 +115,10 @@ def test_replication_across_two_regions(
     # force_destroy is a change the plan shows and apply records; then destroy empties it.
     stack = _write(tmp_path, force_destroy=True)
     code, out, err = deploy("plan", stack, "--json")
-    updated = [c for c in json.loads(out)["resource_changes"] if c["action"] != "no-op"]
-    assert [(c["address"], c["action"]) for c in updated] == [("source", "update")]
+    updated = [
+        c for c in json.loads(out)["resource_changes"] if c["change"]["actions"] != ["no-op"]
+    ]
+    assert [(c["address"], c["change"]["actions"]) for c in updated] == [("source", ["update"])]
     assert deploy("apply", stack, "--auto-approve")[0] == 0
     code, _, err = deploy("destroy", stack, "--auto-approve")
     assert code == 0, err

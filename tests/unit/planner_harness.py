@@ -14,9 +14,10 @@ import yaml
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.model.live import LiveResource, LiveState, Owner, Proof
 from stackdeploy.model.refs import Ref, substitute
-from stackdeploy.model.stack import Stack
+from stackdeploy.model.stack import Guards, Stack
 from stackdeploy.plan.custody import Custody
-from stackdeploy.plan.planner import PriorState
+from stackdeploy.plan.planner import PriorState, make_plan
+from stackdeploy.plan.types import Plan
 
 CASES = Path(__file__).parent / "plan_cases"
 
@@ -75,12 +76,35 @@ def custody(case: dict[str, Any]) -> Custody:
 
 
 def prior_state(case: dict[str, Any]) -> PriorState:
+    """What the state recorded: `applied`, `dependencies`, and `guards` ({logical id:
+    {prevent_destroy, retain_on_delete}} as of the last apply)."""
     return PriorState(
         applied=case.get("applied") or {},
         dependencies={k: tuple(v) for k, v in (case.get("dependencies") or {}).items()},
+        guards={k: Guards(**v) for k, v in (case.get("guards") or {}).items()},
     )
 
 
 def _declared_region(stack: Stack, logical_id: str) -> str:
     declared = stack.resources.get(logical_id)
     return declared.region if declared else stack.region
+
+
+def plan_of_case(path: Path, tmp_path: Path, *, account: str = "") -> Plan:
+    """The plan a data case makes (a case expecting errors raises them)."""
+    case = load_case(path, tmp_path)
+    stack = case["loaded"]
+    if "expires" in case:  # the expiry apply gives the stack (see apply/engine.py)
+        stack = stack.model_copy(update={"expires": case["expires"]})
+    live = live_state(
+        {**case, "live": {k: v for k, v in (case.get("live") or {}).items() if v}}, stack
+    )
+    return make_plan(
+        stack,
+        live,
+        account=account,
+        destroy=case.get("destroy", False),
+        targets=case.get("targets") or (),
+        prior=prior_state(case),
+        custody=custody(case),
+    )

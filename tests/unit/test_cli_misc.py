@@ -55,8 +55,8 @@ def test_local_without_moto_says_how_to_install(
 
 
 def test_a_saved_plan_is_told_from_a_stack_file_by_its_first_bytes(tmp_path: Path) -> None:
-    from stackdeploy.apply.engine import PLAN_FILE_FORMAT
-    from stackdeploy.cli.commands.apply import is_plan_file
+    from stackdeploy.apply.saved_plan import PLAN_FILE_FORMAT
+    from stackdeploy.cli.plan_files import is_plan_file
 
     saved = {"format": PLAN_FILE_FORMAT, "plan": {}, "stack": {}, "targets": []}
     cases = {

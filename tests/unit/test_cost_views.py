@@ -10,12 +10,13 @@ from pathlib import Path
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.model.live import LiveState
 from stackdeploy.plan.planner import make_plan
-from stackdeploy.plan.serialize import dumps_public, plan_from_file, plan_to_file
+from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan, Reason, ResourceChange
 from stackdeploy.pricing.estimate import estimate_plan
 from stackdeploy.pricing.table import shipped_price_table
 from stackdeploy.report.cost_view import stack_cost_lines
 from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import dumps_public
 from stackdeploy.report.plan_view import plain_plan
 
 REPO = Path(__file__).resolve().parents[2]

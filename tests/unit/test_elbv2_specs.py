@@ -189,7 +189,7 @@ def test_targets_left_out_are_not_managed(tmp_path: Path) -> None:
         ({"targets": [{"id": "10.0.1.5"}]}, "not an instance id"),
         ({"target_type": "ip", "targets": [{"id": "i-0abc"}]}, "not an IP address"),
         ({"targets": [{"id": "i-0abc"}, {"id": "i-0abc"}]}, "listed twice"),
-        ({"deregistration_delay": 4000}, "less than or equal to 3600"),
+        ({"deregistration_delay": 4000}, "must be at most 3600, got 4000"),
         ({"name": "web--tg_"}, "letters, digits and hyphens"),
     ],
 )
@@ -311,7 +311,7 @@ def test_rule_conditions_keep_only_their_match(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"conditions": []}, "at least 1 item"),
+        ({"conditions": []}, "needs at least 1 item, got 0"),
         ({"conditions": [{}]}, "exactly one of"),
         ({"conditions": [{"path_patterns": ["/a"], "host_headers": ["b"]}]}, "exactly one of"),
         (
@@ -323,7 +323,7 @@ def test_rule_conditions_keep_only_their_match(tmp_path: Path) -> None:
             "6 condition values",
         ),
         ({"conditions": [{"source_ips": ["10.0.0.1/8"]}]}, "host bits set"),
-        ({"priority": 0}, "greater than or equal to 1"),
+        ({"priority": 0}, "must be at least 1, got 0"),
     ],
 )
 def test_rule_settings_aws_rejects(tmp_path: Path, changes: dict[str, Any], message: str) -> None:

@@ -37,6 +37,10 @@ def test_plan_case(path: Path, tmp_path: Path) -> None:
         assert len(messages) == len(case["errors"]), messages
         for message, expected in zip(messages, case["errors"], strict=True):
             assert expected in message
+        # Where each error points (file:line (field)), when the case says.
+        where = [str(e.location) for e in raised.value.errors]
+        for location, expected in zip(where, case.get("error_locations") or [], strict=False):
+            assert location.endswith(expected), (location, expected)
         return
     plan = make_plan(stack, live, **arguments)
     by_address = {change.address: change for change in plan.changes}

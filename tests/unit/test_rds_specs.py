@@ -101,7 +101,7 @@ def test_defaults_and_lower_case_generated_identifier(tmp_path: Path) -> None:
         ({"master_username": "a_very_long_user_name"}, "master_username", "longer than mysql's 16"),
         ({"identifier": "1db"}, "identifier", "must start with a letter"),
         ({"identifier": "db--one"}, "identifier", "two hyphens"),
-        ({"backup_retention_period": 36}, "backup_retention_period", "less than or equal to 35"),
+        ({"backup_retention_period": 36}, "backup_retention_period", "must be at most 35, got 36"),
         (
             {"preferred_backup_window": "3:00-3:30"},
             "preferred_backup_window",
@@ -152,7 +152,7 @@ def test_maintenance_window_reads_as_aws_reports_it(tmp_path: Path) -> None:
         ({}, "exactly one of env, file, generate or manage (none given)"),
         ({"env": "A", "manage": True}, "(env and manage given)"),
         ({"env": "1BAD"}, "not an environment variable name"),
-        ({"manage": False}, "Input should be True"),
+        ({"manage": False}, "expected true, got false"),
         ({"generate": {"store": "vault"}}, "'secretsmanager' or 'ssm'"),
         ({"generate": {"store": "ssm", "name": "app/db"}}, "must start with /"),
         ({"generate": {"store": "ssm", "name": "/aws/db"}}, "cannot begin with aws or ssm"),

@@ -226,7 +226,7 @@ def test_lifecycle_errors_name_the_line(tmp_path: Path) -> None:
         load_stack(path)
     [days] = caught.value.errors  # field errors come first; the rule checks wait for them
     assert days.location is not None and days.location.line == 11
-    assert "greater than or equal to 1" in days.message
+    assert "must be at least 1" in days.message
     path.write_text(path.read_text().replace("expiration_days: 0", "expiration_days: 5"))
     with pytest.raises(ConfigErrors) as caught:
         load_stack(path)
@@ -305,7 +305,7 @@ def test_replication_role_must_be_a_role_s3_may_assume(tmp_path: Path) -> None:
     [
         ([{"id": "a", "destination": "arn:aws:s3:::Bad_Name"}], "only lowercase letters"),
         ([{"id": "a", "destination": "replica-bucket"}], "is not a bucket ARN"),
-        ([], "at least 1 item"),
+        ([], "needs at least 1 item, got 0"),
         (
             [
                 {"id": "a", "destination": "arn:aws:s3:::one-bucket", "priority": 1},

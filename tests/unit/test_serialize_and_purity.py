@@ -11,7 +11,9 @@ from stackdeploy.config.loader import load_stack
 from stackdeploy.model.live import LiveState
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.planner import make_plan
-from stackdeploy.plan.serialize import dumps_public, plan_from_file, plan_to_file
+from stackdeploy.plan.serialize import plan_from_file, plan_to_file
+from stackdeploy.report.plan_json import dumps_public
+from stackdeploy.report.plan_view import plain_plan
 
 STACK = """\
 stack: ser
@@ -31,9 +33,16 @@ def test_public_json_is_deterministic_and_marks_unknowns(tmp_path: Path) -> None
     assert first == second
     document = json.loads(first)
     sub = next(c for c in document["resource_changes"] if c["address"] == "sub")
-    assert sub["action"] == "create"
-    assert sub["after"]["vpc_id"] is None
-    assert sub["after_unknown"] == ["vpc_id"]
+    assert sub["change"]["actions"] == ["create"]
+    # As Terraform writes it: an unknown value is left out of `after`, and marked in the
+    # `after_unknown` mirror (known mappings stay as empty ones), with the attributes AWS
+    # assigns at create.
+    assert "vpc_id" not in sub["change"]["after"]
+    assert sub["change"]["after"]["cidr_block"] == "10.0.1.0/24"
+    assert sub["change"]["after_unknown"] == {
+        **dict.fromkeys(["vpc_id", "id", "arn", "availability_zone_id", "owner_id"], True),
+        "tags": {},
+    }
     assert document["outputs"]["vpc"] == {"unknown": True, "value": None}
     assert document["summary"]["create"] == 2
 
@@ -48,6 +57,23 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
     assert restored.change("sub").after["vpc_id"] is UNKNOWN
 
 
+def test_a_saved_plan_shows_its_properties_in_the_order_the_plan_did(tmp_path: Path) -> None:
+    """The file is written with sorted keys; `deploy show` and `apply PLANFILE` still list
+    properties (and the tags as written) in the order `deploy plan` did."""
+    path = tmp_path / "s.yaml"
+    path.write_text(STACK)
+    plan = make_plan(load_stack(path), LiveState())
+    saved = json.loads(json.dumps(plan_to_file(plan), sort_keys=True))
+    text = plain_plan(plan_from_file(saved))
+    assert text == plain_plan(plan)
+    assert text.index('b: "2"') < text.index('a: "1"')
+    assert text.index("cidr_block") < text.index("enable_dns_support")  # declared, not a-z
+    for change in saved["changes"]:  # a plan saved before the order was kept still reads
+        del change["key_order"]
+    assert plain_plan(plan_from_file(saved)) != text
+    assert plan_from_file(saved) == plan
+
+
 def test_pure_packages_never_import_the_aws_sdk() -> None:
     code = (
         "import sys\n"
@@ -55,6 +81,7 @@ def test_pure_packages_never_import_the_aws_sdk() -> None:
         "import stackdeploy.plan.steps, stackdeploy.plan.serialize, stackdeploy.graph.walk\n"
         "import stackdeploy.graph.render, stackdeploy.specs.registry, stackdeploy.model.stack\n"
         "import stackdeploy.pricing.estimate, stackdeploy.pricing.public\n"
+        "import stackdeploy.report.plan_json, stackdeploy.report.markdown\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
         "print(','.join(bad))\n"
     )

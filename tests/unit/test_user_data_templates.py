@@ -135,7 +135,7 @@ def test_a_reference_the_template_repeats_is_reported_where_it_is_written(
     [
         ("{resource: 1}", "template variable 'resource' is reserved"),
         ("{my-index: 1}", "template variable 'my-index' is not a name a template can use"),
-        ("[1, 2]", "Input should be a valid dictionary"),
+        ("[1, 2]", "expected a mapping (key: value), got [1, 2]"),
     ],
 )
 def test_template_vars_must_be_names_a_template_can_use(

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import shlex
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stackdeploy.apply.executor import ApplyResult, execute_plan
 from stackdeploy.apply.expiry import with_expiry
 from stackdeploy.apply.group_users import check_group_users
 from stackdeploy.apply.key_files import check_private_key_files
+from stackdeploy.apply.stack_outputs import StackOutputs, consumers_of
 from stackdeploy.aws.session import ClientFactory
 from stackdeploy.discovery.lookups import resolve_lookups
 from stackdeploy.discovery.refresh import discover
@@ -21,24 +22,23 @@ from stackdeploy.discovery.state import (
     StateRecord,
     StateStore,
     StateWriter,
+    UnlockCommand,
     new_lineage,
+    state_key,
 )
 from stackdeploy.discovery.state_s3 import S3StateStore
 from stackdeploy.discovery.zones import check_zones
-from stackdeploy.errors import DeployError, StalePlanError
+from stackdeploy.errors import StalePlanError
 from stackdeploy.events import EventSink
 from stackdeploy.graph.build import ordering_dependencies
 from stackdeploy.model.live import LiveState, Proof
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.custody import Custody
 from stackdeploy.plan.planner import PriorState, live_digest, make_plan
-from stackdeploy.plan.serialize import plan_from_file, plan_to_file
 from stackdeploy.plan.types import Action, Plan
 from stackdeploy.providers.base import Provider
 from stackdeploy.providers.registry import make_providers
 from stackdeploy.specs.registry import RESOURCE_TYPES
-
-PLAN_FILE_FORMAT = "stackdeploy-plan/1"
 
 
 @dataclass
@@ -66,21 +66,82 @@ class Workspace:
         return self.clients.events
 
     def store(self, stack: Stack) -> StateBackend:
+        return self._store(stack.name, stack.region, self._unlock_command(stack))
+
+    def store_for(self, name: str, region: str) -> StateBackend:
+        """The state of stack `name` whose home is `region`, in this workspace's backend
+        (another stack's, read for its outputs: no file of its own to name)."""
+        by_name = Stack(name=name, region=region, source_file=f"--stack {name}")
+        return self._store(name, region, self._unlock_command(by_name))
+
+    def _store(self, name: str, region: str, unlock: UnlockCommand) -> StateBackend:
         account = self.clients.account_id()
         if self.state_bucket:
             bucket, _, prefix = self.state_bucket.partition("/")
             return S3StateStore(
-                self.clients.client("s3", stack.region),
+                self.clients.client("s3", region),
                 bucket,
                 prefix,
-                stack=stack.name,
+                stack=name,
                 account=account,
-                region=stack.region,
+                region=region,
                 endpoint=self.clients.endpoint_url,
+                unlock=unlock,
             )
         return StateStore(
-            self.state_dir, stack.name, account, stack.region, self.clients.endpoint_url
+            self.state_dir, name, account, region, self.clients.endpoint_url, unlock=unlock
         )
+
+    def state_keys(self, name: str | None = None) -> list[tuple[str, str]]:
+        """(stack, home region) of every state record in this backend for this account and
+        endpoint (of stack `name` only, when given): one listing, no record read."""
+        account, endpoint = self.clients.account_id(), self.clients.endpoint_url
+        head, tail = state_key("{stack}", account, "{region}", endpoint).split("{region}")
+        head = head.removeprefix("state/{stack}/")
+        if self.state_bucket:
+            bucket, _, prefix = self.state_bucket.partition("/")
+            base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+            where = f"{base}state/{name}/" if name else f"{base}state/"
+            s3 = self.clients.client("s3", self.clients.default_region)
+            listed = s3.paginate(
+                "list_objects_v2",
+                "Contents",
+                input_token="ContinuationToken",
+                output_token="NextContinuationToken",
+                Bucket=bucket,
+                Prefix=where,
+            )
+            paths = [item["Key"].removeprefix(base) for item in listed]
+        else:
+            folder = self.state_dir / "state"
+            pattern = f"{name}/*.json" if name else "*/*.json"
+            paths = [str(p.relative_to(self.state_dir)) for p in folder.glob(pattern)]
+        found = []
+        for path in sorted(paths):
+            parts = path.split("/")
+            if len(parts) != 3 or not parts[2].startswith(head) or not parts[2].endswith(tail):
+                continue
+            region = parts[2].removeprefix(head).removesuffix(tail)
+            if region and "@" not in region:
+                found.append((parts[1], region))
+        return found
+
+    def _unlock_command(self, stack: Stack) -> UnlockCommand:
+        """`deploy unlock` naming this stack's state as the refused command did: its stack
+        file (or, for a stack destroyed by name, --stack NAME and its home region)."""
+
+        def command(lock_id: str) -> str:
+            if stack.source_file.startswith("--stack "):
+                words = ["--stack", stack.name, lock_id, "--region", stack.region]
+            else:
+                words = [stack.source_file, lock_id]
+                if stack.copy_name:
+                    words += ["--copy", stack.copy_name]
+            if self.state_bucket:
+                words += ["--state-bucket", self.state_bucket]
+            return shlex.join(["deploy", "unlock", *words])
+
+        return command
 
 
 @dataclass
@@ -182,7 +243,9 @@ def plan_stack(
     prior = PriorState(
         applied={k: r.applied for k, r in record.resources.items() if r.applied is not None},
         dependencies={k: tuple(r.dependencies) for k, r in record.resources.items()},
+        guards={k: r.guards for k, r in record.resources.items() if r.guards is not None},
     )
+    outputs = StackOutputs(workspace, stack)
     custody = Custody(
         adopt=permissions.adopt,
         force_owned=permissions.force_owned,
@@ -195,12 +258,16 @@ def plan_stack(
         destroy=destroy,
         targets=targets,
         prior=prior,
-        lookups={} if destroy else resolve_lookups(stack, workspace.clients),
+        lookups={} if destroy else resolve_lookups(stack, workspace.clients, outputs.value),
         custody=custody,
     )
     check_private_key_files(plan, stack, live)
     if not destroy:
         plan = check_group_users(plan, stack, live, workspace.clients)
+    if outputs.inputs:
+        plan = dataclasses.replace(plan, inputs=outputs.read())
+    if destroy and not targets:
+        plan = dataclasses.replace(plan, warnings=(*plan.warnings, *consumers_of(workspace, stack)))
     return PlannedRun(stack, plan, live, store, record)
 
 
@@ -230,6 +297,7 @@ def _record_found(writer: StateWriter, run: PlannedRun) -> None:
             physical_id=found.physical_id,
             dependencies=sorted(ordering_dependencies(run.stack, declared)) if declared else [],
             applied=None,
+            guards=declared.lifecycle.guards() if declared else None,
         )
 
 
@@ -243,6 +311,8 @@ def apply_planned(
     """Execute a plan; the caller holds the stack's lock (see `locked`)."""
     writer = StateWriter(run.store, run.record)
     _record_found(writer, run)
+    if not run.plan.destroy:
+        writer.set_reads(sorted({read.stack for read in run.plan.inputs}))
     result = execute_plan(
         run.plan,
         run.stack,
@@ -270,26 +340,6 @@ def _forget_what_is_gone(writer: StateWriter, run: PlannedRun) -> None:
     for address, record in sorted(writer.record.resources.items()):
         if record.physical_id not in found:
             writer.forget(address, record.physical_id)
-
-
-def save_plan(run: PlannedRun, path: Path, targets: Collection[str]) -> None:
-    document = {
-        "format": PLAN_FILE_FORMAT,
-        "stack": json.loads(run.stack.model_dump_json()),
-        "targets": sorted(targets),
-        "plan": plan_to_file(run.plan),
-    }
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-
-
-def load_saved_plan(path: Path) -> tuple[Stack, Plan]:
-    try:
-        document: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise DeployError(f"cannot read plan file {path}: {error}") from None
-    if document.get("format") != PLAN_FILE_FORMAT:
-        raise DeployError(f"{path} is not a stackdeploy plan file")
-    return Stack.model_validate(document["stack"]), plan_from_file(document["plan"])
 
 
 def replan_saved(workspace: Workspace, stack: Stack, saved: Plan, source: Path) -> PlannedRun:

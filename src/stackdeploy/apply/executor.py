@@ -21,6 +21,7 @@ from stackdeploy.discovery.state import Intent, StateWriter
 from stackdeploy.errors import DeployError, InconsistentResultError
 from stackdeploy.events import (
     EventSink,
+    Interrupted,
     StepFailed,
     StepFinished,
     StepSkipped,
@@ -35,6 +36,7 @@ from stackdeploy.model.stack import Stack
 from stackdeploy.model.values import UNKNOWN, contains_unknown
 from stackdeploy.plan.custody import marks_to_write
 from stackdeploy.plan.diff import diff_properties
+from stackdeploy.plan.guards import ignoring, without_ignored
 from stackdeploy.plan.steps import Step, StepKind, build_steps, critical_path_priority
 from stackdeploy.plan.types import Action, Plan, ResourceChange
 from stackdeploy.providers.base import Provider, ResourceContext
@@ -45,7 +47,9 @@ from stackdeploy.specs.registry import RESOURCE_TYPES
 
 @dataclass
 class ApplyResult:
-    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
+    done: dict[str, int] = field(
+        default_factory=lambda: {"create": 0, "update": 0, "delete": 0, "forget": 0}
+    )
     replaced: int = 0
     failures: dict[str, BaseException] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -177,14 +181,28 @@ class _Executor:
             provider.delete(where, found)
             self.state.forget(change.logical_id, found.physical_id)
             return found.physical_id
+        if step.kind is StepKind.FORGET:
+            # Retained: it stays in AWS, no longer claimed by this stack or its state.
+            found = self.found[step.address]
+            where = dataclasses.replace(ctx, region=found.region)
+            self.providers[found.type].remove_ownership(where, found)
+            self.state.forget(change.logical_id, found.physical_id)
+            return found.physical_id
         props = self.resolve(step.address)
+        declared = self.stack.resources[step.address]
+        ignored: tuple[str, ...] = ()
         if step.kind is StepKind.CREATE:
             result = self._create(provider, ctx, props)
         else:
             found = self.found[step.address]
+            # What lifecycle.ignore_changes names keeps what AWS holds (plan/guards.py).
+            ignored = declared.lifecycle.ignore_changes
+            props = ignoring(provider.rtype, props, found.properties, ignored)
             if change.retag:
                 provider.write_ownership(ctx, found)
-            changes = diff_properties(provider.rtype, props, found.properties)
+            changes = without_ignored(
+                diff_properties(provider.rtype, props, found.properties), ignored
+            )
             result = provider.update(ctx, found, props, changes) if changes else found
         with self._lock:
             self.attributes[step.address] = _attributes(change.type, props, result.properties)
@@ -193,12 +211,11 @@ class _Executor:
             type_name=change.type,
             region=change.region,
             physical_id=result.physical_id,
-            dependencies=sorted(
-                ordering_dependencies(self.stack, self.stack.resources[step.address])
-            ),
+            dependencies=sorted(ordering_dependencies(self.stack, declared)),
             applied=props,
+            guards=declared.lifecycle.guards(),
         )
-        self._check_consistent(change, props, result)
+        self._check_consistent(change, props, result, ignored)
         return result.physical_id
 
     def _create(
@@ -246,10 +263,15 @@ class _Executor:
             )
 
     def _check_consistent(
-        self, change: ResourceChange, props: dict[str, Any], result: LiveResource
+        self,
+        change: ResourceChange,
+        props: dict[str, Any],
+        result: LiveResource,
+        ignored: tuple[str, ...] = (),
     ) -> None:
         """Terraform's post-apply check: AWS must now report what we asked for."""
-        mismatches = diff_properties(RESOURCE_TYPES[change.type], props, result.properties)
+        rtype = RESOURCE_TYPES[change.type]
+        mismatches = without_ignored(diff_properties(rtype, props, result.properties), ignored)
         if mismatches:
             details = "; ".join(
                 f"{m.path}: asked {m.after!r}, got {m.before!r}" for m in mismatches
@@ -300,12 +322,17 @@ def execute_plan(
     def visit(key: str) -> None:
         executor.run_step(steps.nodes[key]["step"])
 
+    def acknowledge(running: list[str]) -> None:
+        in_flight = [steps.nodes[key]["step"] for key in running]
+        events(Interrupted(None, tuple((step.address, step.kind.value) for step in in_flight)))
+
     walked = walk(
         steps,
         visit,
         parallelism=parallelism,
         priority=critical_path_priority(steps),
         cancel=cancel,
+        on_cancel=acknowledge,
     )
     result = ApplyResult(interrupted=walked.interrupted or walked.cancelled)
     for key, outcome in sorted(walked.outcomes.items()):

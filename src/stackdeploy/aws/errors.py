@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import botocore.session
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -9,6 +12,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 from botocore.parsers import ResponseParserError
@@ -132,11 +136,28 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def profile_hint() -> str:
+    """Where profiles are read from, and the ones found there."""
+    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    try:
+        known = sorted(botocore.session.Session().available_profiles)
+    except Exception:  # a malformed config file: botocore's own error says why elsewhere
+        known = []
+    found = f"profiles found: {', '.join(known)}" if known else "no profile is defined there"
+    return (
+        f"profiles are read from {config} ([profile NAME] sections) and {credentials} "
+        f"([NAME] sections); {found}"
+    )
+
+
 def as_provider_error(error: BaseException, address: str | None = None) -> ProviderError:
     hint = None
     code = error_code(error)
     if isinstance(error, NoCredentialsError):
         hint = "configure credentials (aws configure, AWS_PROFILE, env vars) or use --local"
+    elif isinstance(error, ProfileNotFound):
+        hint = profile_hint()
     elif code in {"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"}:
         hint = "the credentials lack a permission this operation needs"
     elif is_throttle(error):

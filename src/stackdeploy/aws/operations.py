@@ -300,6 +300,7 @@ _S3: dict[str, Declared] = {
     "DeleteBucketLifecycle": HARMLESS,
     "DeleteBucketPolicy": HARMLESS,
     "DeleteBucketReplication": HARMLESS,
+    "DeleteBucketTagging": HARMLESS,
     "DeleteObject": HARMLESS,
     "DeleteObjects": HARMLESS,
     "PutBucketEncryption": HARMLESS,

@@ -41,13 +41,13 @@ from stackdeploy.config.copies import (
 from stackdeploy.errors import DeployError
 from stackdeploy.events import ignore
 from stackdeploy.model.stack import Stack
-from stackdeploy.plan.serialize import plan_to_public
 from stackdeploy.report.copies_view import (
     failure_details,
     plan_summary_lines,
     result_lines,
 )
 from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import plan_to_public
 from stackdeploy.report.plan_view import print_plan, to_text
 from stackdeploy.report.progress import ProgressReporter
 
@@ -261,7 +261,7 @@ def plan_copies(
 
 def _public(run: CopyRun) -> dict[str, Any]:
     if run.planned is not None:
-        return plan_to_public(run.planned.plan)
+        return plan_to_public(run.planned.plan, copy=run.copy.name)
     error = failure_details(run)
     if error is None:
         return {"error": {"message": "not planned (interrupted)", "hint": None}}
@@ -270,7 +270,7 @@ def _public(run: CopyRun) -> dict[str, Any]:
 
 def _markdown(run: CopyRun) -> str:
     if run.planned is not None:
-        return plan_markdown(run.planned.plan)
+        return plan_markdown(run.planned.plan, copy=run.copy.name)
     return f"### stackdeploy: copy `{run.copy.name}` failed\n\n{run.error_summary()}\n"
 
 

@@ -1,6 +1,8 @@
 """The `deploy` entry point and command registration."""
 
+import os
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -9,13 +11,18 @@ from stackdeploy import __version__
 from stackdeploy.cli.commands.apply import apply
 from stackdeploy.cli.commands.cost import cost
 from stackdeploy.cli.commands.destroy import destroy
+from stackdeploy.cli.commands.drift import drift
 from stackdeploy.cli.commands.graph import graph
+from stackdeploy.cli.commands.import_ import import_
 from stackdeploy.cli.commands.local import local_app
 from stackdeploy.cli.commands.ls import ls
 from stackdeploy.cli.commands.output import output
 from stackdeploy.cli.commands.plan import plan
+from stackdeploy.cli.commands.render import render
 from stackdeploy.cli.commands.schema import schema
+from stackdeploy.cli.commands.show import show
 from stackdeploy.cli.commands.sweep import sweep
+from stackdeploy.cli.commands.unlock import unlock
 from stackdeploy.cli.commands.validate import validate
 
 app = typer.Typer(
@@ -26,14 +33,19 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command()(validate)
+app.command()(render)
 app.command()(plan)
 app.command()(apply)
+app.command()(show)
 app.command()(destroy)
+app.command()(drift)
+app.command(name="import")(import_)
 app.command()(ls)
 app.command()(sweep)
 app.command()(cost)
 app.command()(graph)
 app.command()(output)
+app.command()(unlock)
 app.command()(schema)
 app.add_typer(local_app, name="local")
 
@@ -83,12 +95,13 @@ ABORTS, USAGE_ERRORS = _exception_types()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code.
 
-    0 ok, 1 any error, 2 changes present (plan --detailed-exitcode), 130 interrupted.
+    0 ok, 1 any error, 2 changes present (plan --detailed-exitcode), 130 interrupted. Run as
+    the `deploy` command (no `argv`), a run interrupted twice ends at once (_abandon).
     """
     try:
         result: Any = app(args=argv, prog_name="deploy", standalone_mode=False)
     except ABORTS:
-        return 130
+        result = 130
     except USAGE_ERRORS as error:
         show = getattr(error, "show", None)
         if callable(show):
@@ -96,7 +109,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Error: {error}", file=sys.stderr)
         return 1  # usage errors are errors; 2 is reserved for "changes present"
+    if result == 130 and argv is None:
+        _abandon()
     return result if isinstance(result, int) else 0
+
+
+def _abandon() -> None:
+    """After a second Ctrl-C, operations still in flight are abandoned: end the process now
+    rather than wait at exit for their threads (an AWS wait can last minutes). The next run
+    finds what they made from the intent recorded before each create, and its tags."""
+    main_thread = threading.main_thread()
+    working = [t for t in threading.enumerate() if t is not main_thread and not t.daemon]
+    if working:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
 
 
 if __name__ == "__main__":

@@ -219,6 +219,17 @@ ExpiresInOption = Annotated[
     ),
 ]
 
+
+def check_one_format(*, json_output: bool, markdown: bool) -> None:
+    """--json and --markdown are two formats of one output: a usage error together."""
+    if json_output and markdown:
+        raise DeployError(
+            "--json and --markdown each print the whole plan: pass only one",
+            hint="save the plan with -o PLANFILE, then `deploy show PLANFILE --json` (or "
+            "--markdown) prints it again in the other format, with no AWS call",
+        )
+
+
 CUSTODY_PANEL = "Ownership"
 AdoptOption = Annotated[
     bool,

@@ -12,6 +12,7 @@ from stackdeploy.apply.engine import Workspace
 from stackdeploy.aws.session import ClientFactory, SharedSession
 from stackdeploy.aws.timing import DEFAULT_TIMING, Timing
 from stackdeploy.cli.options import GlobalOptions
+from stackdeploy.cli.plan_files import check_stack_file
 from stackdeploy.config.copies import StackCopy, parse_copy
 from stackdeploy.config.loader import LoadOptions, load_stack
 from stackdeploy.discovery.state import default_state_dir
@@ -57,20 +58,25 @@ def fallback_region(options: GlobalOptions) -> str | None:
     return configured
 
 
-def load(options: GlobalOptions, stack_file: Path, copy: StackCopy | None = None) -> Stack:
-    """The stack, or the copy `copy` of it (else the one --copy names)."""
+def load_options(options: GlobalOptions, copy: StackCopy | None = None) -> LoadOptions:
+    """How the command line shapes a stack file: variables, region, and the copy (`copy`,
+    else the one --copy names)."""
     if copy is None and options.copy:
         copy = parse_copy(options.copy)
-    return load_stack(
-        stack_file,
-        LoadOptions(
-            var_files=options.var_file,
-            cli_vars=options.var,
-            region_override=options.region,
-            fallback_region=fallback_region(options),
-            copy=copy,
-        ),
+    return LoadOptions(
+        var_files=options.var_file,
+        cli_vars=options.var,
+        region_override=options.region,
+        fallback_region=fallback_region(options),
+        copy=copy,
     )
+
+
+def load(options: GlobalOptions, stack_file: Path, copy: StackCopy | None = None) -> Stack:
+    """The stack, or the copy `copy` of it (else the one --copy names). A saved plan or
+    another JSON document given instead of a stack file is refused, saying what it is."""
+    check_stack_file(stack_file)
+    return load_stack(stack_file, load_options(options, copy))
 
 
 def aws_target(

@@ -3,10 +3,12 @@ order of the stack file, each once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from stackdeploy.config.wording import problems
 from stackdeploy.config.yamlsource import YamlDocument, YamlPath
 from stackdeploy.errors import ConfigError
 
@@ -31,15 +33,19 @@ class ErrorCollector:
             location = self.document.location(at)
         self._found.append((location.line or 0, error))
 
-    def add_validation(self, prefix: YamlPath, error: ValidationError) -> None:
-        for item in error.errors():
-            location = tuple(part for part in item["loc"] if part != "__root__")
-            message = str(item["msg"]).removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = f"unknown field '{location[-1]}'"
-            elif item["type"] == "missing":
-                message = f"missing required field '{location[-1]}'"
-            self.add((*prefix, *location), message)
+    def add_validation(
+        self,
+        prefix: YamlPath,
+        error: ValidationError,
+        model: type[BaseModel] | None = None,
+        hint_for: Callable[[YamlPath], str | None] | None = None,
+    ) -> None:
+        """Each problem pydantic found, at its field, in plain words (config/wording.py);
+        `model`, the one validated, lets a misspelt field name suggest the nearest real one;
+        `hint_for` may give a hint by the field's path (relative to `prefix`)."""
+        for problem in problems(error.errors(), model):
+            hint = hint_for(problem.loc) if hint_for else None
+            self.add((*prefix, *problem.loc), problem.message, hint)
 
     def errors(self) -> list[ConfigError]:
         """Every error once, by line (a stable sort: one line's errors in the order found).

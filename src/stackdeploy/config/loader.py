@@ -75,7 +75,22 @@ def _load_probe(path: Path, options: LoadOptions, copy: StackCopy) -> Stack | No
         return None
 
 
-def _load_stack(path: Path, options: LoadOptions) -> Stack:
+@dataclass(frozen=True)
+class Rendered:
+    """A stack file after Jinja2, with what rendering it used."""
+
+    file: str
+    text: str  # as written
+    rendered: str  # after Jinja2: the YAML that is parsed
+    variables: dict[str, Any]
+    context: dict[str, Any]
+    search_path: list[Path]
+    budget: RenderBudget
+
+
+def render_stack_file(path: Path, options: LoadOptions | None = None) -> Rendered:
+    """The stack file rendered with its variables (`deploy render` prints `rendered`)."""
+    options = options or LoadOptions()
     file = str(path)
     text = read_text_file(
         path, "stack file", limits.STACK_FILE_BYTES, "CloudFormation's limit for a template"
@@ -95,14 +110,21 @@ def _load_stack(path: Path, options: LoadOptions) -> Stack:
     search_path = template_search_path(path)
     budget = RenderBudget()  # shared by the stack file and every template it renders
     rendered = render_template(text, file, context, search_path, budget)
-    document = parse_yaml(rendered, file, SourceMap(text, rendered))
-    digest = hashlib.sha256(rendered.encode()).hexdigest()
+    return Rendered(file, text, rendered, variables, context, search_path, budget)
+
+
+def _load_stack(path: Path, options: LoadOptions) -> Stack:
+    done = render_stack_file(path, options)
+    document = parse_yaml(done.rendered, done.file, SourceMap(done.text, done.rendered))
+    digest = hashlib.sha256(done.rendered.encode()).hexdigest()
     return build_stack(
         document,
-        variables,
+        done.variables,
         options,
         digest,
-        render=lambda name, own: render_file(name, {**context, **own}, search_path, budget),
+        render=lambda name, own: render_file(
+            name, {**done.context, **own}, done.search_path, done.budget
+        ),
     )
 
 

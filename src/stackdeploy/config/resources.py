@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from stackdeploy.config import limits
 from stackdeploy.config.collector import ErrorCollector
 from stackdeploy.config.documents import LOGICAL_ID, ResourceDocument, StackDocument
+from stackdeploy.config.guards import resource_lifecycle
 from stackdeploy.config.lifecycle import exercise_properties
 from stackdeploy.config.textfile import read_text_file
 from stackdeploy.config.yamlsource import YamlPath
@@ -81,6 +82,7 @@ def _resource(
         hint = f"did you mean {' or '.join(similar)}?" if similar else "see: deploy schema"
         collector.add((*path, "type"), f"unknown resource type '{declared.type}'", hint)
         return None
+    lifecycle = resource_lifecycle(rtype, declared.lifecycle, parsed.lifecycle, collector, path)
     raw = _read_files(rtype, declared.properties, collector, path)
     if raw is None:
         return None
@@ -98,10 +100,12 @@ def _resource(
     try:
         properties = canonical_properties(rtype, raw, parsed.stack, logical_id, stack_tags)
     except ValidationError as error:
-        collector.add_validation((*path, "properties"), error)
+        collector.add_validation((*path, "properties"), error, rtype.spec)
         return None
     identity = Identity(logical_id, rtype.name, declared.region or region)
     if not _render_templates(rtype, identity, properties, render, collector, path):
+        return None
+    if lifecycle is None:
         return None
     return Resource(
         logical_id=logical_id,
@@ -110,6 +114,7 @@ def _resource(
         properties=properties,
         depends_on=tuple(declared.depends_on),
         generated_name=rtype.name_property is not None and raw.get(rtype.name_property) is None,
+        lifecycle=lifecycle,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from stackdeploy.config.documents import REGION, STACK_NAME, StackDocument
+from stackdeploy.config.documents import REGION, STACK_NAME, LifecycleDocument, StackDocument
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 
@@ -26,6 +26,14 @@ def _resource_model(type_name: str) -> type[BaseModel]:
             Field(default_factory=list, description="Logical ids to create first"),
         ),
         region=(str | None, Field(None, pattern=REGION, description="Overrides the stack region")),
+        lifecycle=(
+            LifecycleDocument,
+            Field(
+                default_factory=LifecycleDocument,
+                description="This resource's guards: prevent_destroy, ignore_changes, "
+                "retain_on_delete (the stack's own lifecycle is the top-level one)",
+            ),
+        ),
     )
     return model
 

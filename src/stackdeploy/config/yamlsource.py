@@ -117,8 +117,8 @@ def _parse(protected: str, file: str, mapper: Callable[[int], int | None]) -> Ya
             hint=error.hint,
         ) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mapper(mark.line + 1) if mark else None
+        lines = protected.rstrip("\n").count("\n") + 1
+        line = _line_of(error.problem_mark or error.context_mark, mapper, lines)
         if "nesting depth" in str(error.problem):  # libyaml's own bound (1,000), met first
             raise ConfigError(
                 f"the YAML nests deeper than {limits.YAML_DEPTH} levels",
@@ -126,6 +126,11 @@ def _parse(protected: str, file: str, mapper: Callable[[int], int | None]) -> Ya
                 hint=DEPTH_HINT,
             ) from None
         problem = restore_refs(error.problem or str(error))
+        started = _line_of(error.context_mark, mapper, lines)
+        if error.context and started is not None and started != line:
+            # At the end of the file the problem's own line says little: name the line
+            # where the unfinished thing (a quote, a bracket) began.
+            problem = f"{problem} ({error.context} that began on line {started})"
         raise ConfigError(
             f"invalid YAML: {problem}",
             location=SourceLocation(file, line),
@@ -137,6 +142,20 @@ def _parse(protected: str, file: str, mapper: Callable[[int], int | None]) -> Ya
     if node is not None:
         _record_lines(node, (), document)
     return document
+
+
+def _line_of(mark: yaml.Mark | None, mapper: Callable[[int], int | None], lines: int) -> int | None:
+    """The source line of a YAML error mark; a mark past the last line (an error at the
+    end of the file) is the last line."""
+    if mark is None:
+        return None
+    rendered = min(mark.line + 1, lines)
+    while rendered > 0:
+        line = mapper(rendered)
+        if line is not None:
+            return line
+        rendered -= 1
+    return None
 
 
 def _refuse_control_characters(text: str, file: str, mapper: Callable[[int], int | None]) -> None:

@@ -1,9 +1,11 @@
-"""Resolving lookups during refresh, per region: `${ssm:/name}` (batched GetParameters) and
-`${aws:account_id}` (the credentials' account, which the client factory already knows)."""
+"""Resolving lookups during refresh, per region: `${ssm:/name}` (batched GetParameters),
+`${aws:account_id}` (the credentials' account, which the client factory already knows) and
+`${stack:name.output}` (another stack's recorded output, read by the caller's reader)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from stackdeploy.aws.session import ClientFactory
@@ -23,14 +25,23 @@ def stack_lookups(stack: Stack) -> dict[str, set[Lookup]]:
     return {region: found for region, found in by_region.items() if found}
 
 
-def resolve_lookups(stack: Stack, clients: ClientFactory) -> dict[str, Any]:
-    """Values of every lookup, keyed by Lookup.scoped(region); one call per 10 parameters."""
+def resolve_lookups(
+    stack: Stack,
+    clients: ClientFactory,
+    stack_output: Callable[[str], Any] | None = None,
+) -> dict[str, Any]:
+    """Values of every lookup, keyed by Lookup.scoped(region); one call per 10 parameters.
+    `stack_output` reads `${stack:<stack>.<output>}` from the state backend."""
     values: dict[str, Any] = {}
     for region, lookups in sorted(stack_lookups(stack).items()):
         for lookup in lookups:
             if lookup.source == "aws" and lookup.key == "account_id":
                 # Cached by the factory: the state store asked STS for it already.
                 values[lookup.scoped(region)] = clients.account_id()
+            elif lookup.source == "stack":
+                if stack_output is None:
+                    raise DeployError(f"{lookup} cannot be read here")
+                values[lookup.scoped(region)] = stack_output(lookup.key)
         names = sorted(lookup.key for lookup in lookups if lookup.source == "ssm")
         ssm = clients.client("ssm", region)
         for start in range(0, len(names), GET_PARAMETERS_BATCH):

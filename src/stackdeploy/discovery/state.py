@@ -9,14 +9,16 @@ keep it in S3 instead (state_s3.py), with the same layout and a conditional-writ
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from stackdeploy.errors import StateError
+from stackdeploy.model.stack import Guards
 
 STATE_VERSION = 1
 
@@ -34,6 +37,8 @@ class ResourceRecord(BaseModel):
     physical_id: str
     dependencies: list[str] = Field(default_factory=list)
     applied: dict[str, Any] | None = None  # the properties last applied (references resolved)
+    # Its lifecycle guards at its last apply: they still hold once it is gone from the file.
+    guards: Guards | None = None
 
 
 class Intent(BaseModel):
@@ -60,6 +65,8 @@ class StateRecord(BaseModel):
     resources: dict[str, ResourceRecord] = Field(default_factory=dict)
     intents: dict[str, Intent] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    # Stacks whose outputs this one reads (`${stack:...}`): a destroy of one of them warns.
+    reads: list[str] = Field(default_factory=list)
     updated_at: str = ""
 
     def describe_target(self) -> str:
@@ -118,9 +125,18 @@ def parse_record(text: str | bytes, where: str) -> StateRecord:
     return record
 
 
+# `deploy unlock` with the arguments that name this stack's state, given a lock id.
+UnlockCommand = Callable[[str], str]
+
+
+def default_unlock_command(lock_id: str) -> str:
+    return f"deploy unlock STACK_FILE {lock_id}"
+
+
 def lock_owner(command: str) -> dict[str, Any]:
-    """What a lock says about its holder."""
+    """What a lock says about its holder, with a random id that `deploy unlock` must name."""
     return {
+        "id": secrets.token_hex(6),
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,
@@ -128,17 +144,59 @@ def lock_owner(command: str) -> dict[str, Any]:
     }
 
 
-def locked_error(stack: str, holder: dict[str, Any], lock: str) -> StateError:
+def parse_lock(body: bytes) -> tuple[str, dict[str, Any]]:
+    """(id, holder) of a lock's content. A lock without an id (written by an earlier
+    stackdeploy, or by hand) is known by the digest of its content instead."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    holder: dict[str, Any] = data if isinstance(data, dict) else {}
+    lock_id = holder.get("id")
+    if not isinstance(lock_id, str) or not lock_id:
+        lock_id = hashlib.sha256(body).hexdigest()[:12]
+    return lock_id, holder
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    """`pid 42 on runner-7 (apply) since ...`, with what the lock says."""
+    if not holder:
+        return "another run"
+    parts = [f"pid {holder.get('pid', '?')} on {holder.get('host', 'an unknown host')}"]
+    if holder.get("command"):
+        parts.append(f"({holder['command']})")
+    if holder.get("since"):
+        parts.append(f"since {holder['since']}")
+    return " ".join(parts)
+
+
+def locked_error(
+    stack: str, holder: dict[str, Any], lock: str, lock_id: str, unlock: UnlockCommand
+) -> StateError:
     """The refusal when another run holds the lock at `lock`."""
-    who = (
-        f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('command')}) "
-        f"since {holder.get('since')}"
-        if holder
-        else "another run"
-    )
     return StateError(
-        f"stack {stack} is locked by {who}",
-        hint=f"wait for that run to finish; if it is gone, delete {lock}",
+        f"stack {stack} is locked by {describe_holder(holder)}, lock id {lock_id}",
+        hint=f"wait for that run to finish; if it is gone (killed, its runner lost), run "
+        f"`{unlock(lock_id)}` (the lock is {lock})",
+    )
+
+
+def check_unlock(stack: str, given: str, lock_id: str, holder: dict[str, Any], lock: str) -> None:
+    """Refuse `deploy unlock` unless it names the lock there now."""
+    if given != lock_id:
+        raise StateError(
+            f"lock id {given} does not match the lock on stack {stack}: it is held by "
+            f"{describe_holder(holder)}, lock id {lock_id} ({lock})",
+            hint="nothing was removed; a newer run may hold it now. Unlock only a lock whose "
+            "run is gone, with the id its refusal printed",
+        )
+
+
+def not_locked_error(stack: str, lock: str) -> StateError:
+    return StateError(
+        f"stack {stack} is not locked (there is no lock at {lock})",
+        hint="nothing to remove; check that --copy, --region and --state-bucket are those of "
+        "the refused run",
     )
 
 
@@ -151,16 +209,26 @@ class StateBackend(Protocol):
 
     def lock(self, command: str) -> contextlib.AbstractContextManager[None]: ...
 
+    def unlock(self, lock_id: str) -> dict[str, Any]: ...
+
 
 class StateStore:
     """Where one stack's state lives for one account, region and endpoint: a local file."""
 
     def __init__(
-        self, directory: Path, stack: str, account: str, region: str, endpoint: str | None
+        self,
+        directory: Path,
+        stack: str,
+        account: str,
+        region: str,
+        endpoint: str | None,
+        *,
+        unlock: UnlockCommand = default_unlock_command,
     ) -> None:
         self.stack, self.account, self.region, self.endpoint = stack, account, region, endpoint
         self.path = directory / state_key(stack, account, region, endpoint)
         self.lock_path = self.path.with_suffix(".lock")
+        self.unlock_command = unlock
 
     def empty(self) -> StateRecord:
         return StateRecord(
@@ -211,30 +279,61 @@ class StateStore:
             with contextlib.suppress(FileNotFoundError):
                 self.lock_path.unlink()
 
-    def _holder(self) -> dict[str, Any]:
+    def unlock(self, lock_id: str) -> dict[str, Any]:
+        """Remove a lock its run left behind, only if `lock_id` is its id; returns what the
+        lock said about its holder."""
         try:
-            data = json.loads(self.lock_path.read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+            body = self.lock_path.read_bytes()
+        except FileNotFoundError:
+            raise not_locked_error(self.stack, str(self.lock_path)) from None
+        except OSError as error:
+            raise StateError(f"cannot read lock {self.lock_path}: {error.strerror}") from None
+        current, holder = parse_lock(body)
+        check_unlock(self.stack, lock_id, current, holder, str(self.lock_path))
+        if self._alive_here(holder):
+            raise StateError(
+                f"the run holding stack {self.stack}'s lock is still running: "
+                f"{describe_holder(holder)}",
+                hint="nothing was removed; let it finish, or stop it (Ctrl-C lets it record "
+                "what it is doing) and its lock goes with it",
+            )
+        with contextlib.suppress(FileNotFoundError):
+            self.lock_path.unlink()
+        return holder
 
-    def _break_stale_lock(self) -> bool:
-        """A lock left by a process on this host that no longer exists is safe to break."""
-        holder = self._holder()
+    def _holder(self) -> tuple[str, dict[str, Any]]:
+        try:
+            return parse_lock(self.lock_path.read_bytes())
+        except OSError:
+            return parse_lock(b"")
+
+    @staticmethod
+    def _alive_here(holder: dict[str, Any]) -> bool:
+        """Whether the holder is a process that still exists on this host."""
         if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
             return False
         try:
             os.kill(holder["pid"], 0)
         except ProcessLookupError:
-            with contextlib.suppress(FileNotFoundError):
-                self.lock_path.unlink()
-            return True
-        except PermissionError:
             return False
-        return False
+        except PermissionError:
+            return True  # another user's process
+        return True
+
+    def _break_stale_lock(self) -> bool:
+        """A lock left by a process on this host that no longer exists is safe to break."""
+        _, holder = self._holder()
+        if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+            return False
+        if self._alive_here(holder):
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            self.lock_path.unlink()
+        return True
 
     def _locked_error(self) -> StateError:
-        return locked_error(self.stack, self._holder(), str(self.lock_path))
+        lock_id, holder = self._holder()
+        return locked_error(self.stack, holder, str(self.lock_path), lock_id, self.unlock_command)
 
 
 class StateWriter:
@@ -254,6 +353,7 @@ class StateWriter:
         physical_id: str,
         dependencies: list[str],
         applied: dict[str, Any] | None,
+        guards: Guards | None = None,
     ) -> None:
         with self._lock:
             self.record.resources[address] = ResourceRecord(
@@ -262,6 +362,7 @@ class StateWriter:
                 physical_id=physical_id,
                 dependencies=dependencies,
                 applied=applied,
+                guards=guards if guards != Guards() else None,
             )
             self.record.intents.pop(address, None)
             self.store.save(self.record)
@@ -290,6 +391,11 @@ class StateWriter:
             else:
                 return
             self.store.save(self.record)
+
+    def set_reads(self, stacks: list[str]) -> None:
+        """The stacks whose outputs this one read, saved with its next record."""
+        with self._lock:
+            self.record.reads = stacks
 
     def set_outputs(self, outputs: dict[str, Any]) -> None:
         with self._lock:

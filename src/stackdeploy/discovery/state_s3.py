@@ -3,9 +3,9 @@
 The record is one object per stack, account, region and endpoint (the same key layout as the
 local files), written with SSE-S3 encryption. The lock is a second object created with a
 conditional write (`If-None-Match: *`): S3 accepts it only if no lock exists, so two runners
-can never both hold it. A lock names its holder; one left by a crashed run is removed by hand
-(the error says which key), as there is no way to tell a crashed runner from a slow one on
-another machine.
+can never both hold it. A lock names its holder and carries a random id; one left by a crashed
+run is removed with `deploy unlock STACK_FILE ID` (the refusal prints both), as there is no
+way to tell a crashed runner from a slow one on another machine.
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ from stackdeploy.aws.errors import error_code, is_not_found
 from stackdeploy.aws.session import RetryingClient
 from stackdeploy.discovery.state import (
     StateRecord,
+    UnlockCommand,
     check_target,
+    check_unlock,
+    default_unlock_command,
     lock_owner,
     locked_error,
+    not_locked_error,
+    parse_lock,
     parse_record,
     state_key,
 )
@@ -46,8 +51,10 @@ class S3StateStore:
         account: str,
         region: str,
         endpoint: str | None,
+        unlock: UnlockCommand = default_unlock_command,
     ) -> None:
         self.s3, self.bucket = s3, bucket
+        self.unlock_command = unlock
         self.stack, self.account, self.region, self.endpoint = stack, account, region, endpoint
         key = state_key(stack, account, region, endpoint)
         self.key = f"{prefix.strip('/')}/{key}" if prefix.strip("/") else key
@@ -66,6 +73,8 @@ class S3StateStore:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except ClientError as error:
+            if error_code(error) == "NoSuchBucket":
+                raise self._no_bucket() from None
             if is_not_found(error) or error_code(error) == "NoSuchKey":
                 return self.empty()
             raise StateError(f"cannot read state {self.location}: {error_code(error)}") from None
@@ -98,6 +107,8 @@ class S3StateStore:
         except ClientError as error:
             if error_code(error) in _TAKEN:
                 raise self._locked_error() from None
+            if error_code(error) == "NoSuchBucket":
+                raise self._no_bucket() from None
             raise StateError(
                 f"cannot lock state in s3://{self.bucket}: {error_code(error)}",
                 hint="the bucket must exist and allow s3:PutObject and s3:DeleteObject",
@@ -107,13 +118,43 @@ class S3StateStore:
         finally:
             self.s3.delete_object(Bucket=self.bucket, Key=self.lock_key)
 
-    def _holder(self) -> dict[str, Any]:
+    @property
+    def lock_location(self) -> str:
+        return f"s3://{self.bucket}/{self.lock_key}"
+
+    def unlock(self, lock_id: str) -> dict[str, Any]:
+        """Remove a lock its run left behind, only if `lock_id` is its id; returns what the
+        lock said about its holder. (While the lock exists no run can take it, so the lock
+        deleted is the one read.)"""
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self.lock_key)["Body"].read()
-            data = json.loads(body)
-            return data if isinstance(data, dict) else {}
-        except (ClientError, ValueError):
-            return {}
+        except ClientError as error:
+            if error_code(error) == "NoSuchBucket":
+                raise self._no_bucket() from None
+            if is_not_found(error) or error_code(error) == "NoSuchKey":
+                raise not_locked_error(self.stack, self.lock_location) from None
+            raise StateError(
+                f"cannot read lock {self.lock_location}: {error_code(error)}"
+            ) from None
+        current, holder = parse_lock(body)
+        check_unlock(self.stack, lock_id, current, holder, self.lock_location)
+        self.s3.delete_object(Bucket=self.bucket, Key=self.lock_key)
+        return holder
+
+    def _holder(self) -> tuple[str, dict[str, Any]]:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.lock_key)["Body"].read()
+        except ClientError:
+            body = b""
+        return parse_lock(body)
 
     def _locked_error(self) -> StateError:
-        return locked_error(self.stack, self._holder(), f"s3://{self.bucket}/{self.lock_key}")
+        lock_id, holder = self._holder()
+        return locked_error(self.stack, holder, self.lock_location, lock_id, self.unlock_command)
+
+    def _no_bucket(self) -> StateError:
+        return StateError(
+            f"state bucket {self.bucket} does not exist (--state-bucket)",
+            hint="state is kept in an existing bucket: create it first, or check its name "
+            "and that these credentials are for the account that owns it",
+        )

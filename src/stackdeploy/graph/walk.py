@@ -44,11 +44,15 @@ def walk(
     parallelism: int = 10,
     priority: Mapping[str, float] | None = None,
     cancel: threading.Event | None = None,
+    on_cancel: Callable[[list[str]], None] | None = None,
 ) -> WalkResult:
     """Run `visit(node)` for every node, dependencies first, up to `parallelism` at once.
 
-    `visit` raising marks the node failed. Setting `cancel` stops new nodes from starting;
-    running ones finish (they are never interrupted half-way through an AWS call).
+    `visit` raising marks the node failed. Setting `cancel` (or a first KeyboardInterrupt)
+    stops new nodes from starting; running ones finish (they are never interrupted half-way
+    through an AWS call), and `on_cancel` is called once, as soon as the walk sees the
+    cancellation, with the nodes it is still waiting for. A KeyboardInterrupt once cancelled
+    leaves the walk at once.
     """
     priority = priority or {}
     cancel = cancel or threading.Event()
@@ -70,19 +74,25 @@ def walk(
             if waiting[successor] == 0 and successor not in result.outcomes:
                 heapq.heappush(ready, (-priority.get(successor, 0.0), successor))
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    announced = False
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
         while ready or running:
             while ready and len(running) < parallelism and not cancel.is_set():
                 _, node = heapq.heappop(ready)
                 running[pool.submit(visit, node)] = node
+            if cancel.is_set() and not announced:
+                announced = True
+                if on_cancel is not None:
+                    on_cancel(sorted(running.values()))
             if cancel.is_set() and not running:
                 break
             if not running:
                 continue
             try:
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED, timeout=0.5)
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED, timeout=0.2)
             except KeyboardInterrupt:
-                if result.interrupted:
+                if cancel.is_set():
                     raise  # a second Ctrl-C abandons the in-flight calls
                 # The first Ctrl-C stops new work; in-flight calls finish and are recorded.
                 result.interrupted = True
@@ -96,6 +106,15 @@ def walk(
                 else:
                     result.errors[node] = error
                     finish(node, Outcome.FAILED)
+    except KeyboardInterrupt:
+        # Abandoned: leave without waiting for the running calls (their threads run on
+        # until they return, or until the process exits).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
     if cancel.is_set():
         result.cancelled = True
         for node in graph.nodes:

@@ -22,8 +22,13 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 # exact names are lookups: any other `${aws:...}` is an IAM policy variable (`${aws:username}`)
 # and stays literal text.
 AWS_PSEUDO_KEYS = ("account_id",)
+# `${stack:NAME.OUTPUT}`: an output another stack recorded at its last apply, read from the
+# same state backend (a copy reads the same copy of that stack).
+STACK_OUTPUT_BODY = r"stack:[A-Za-z][A-Za-z0-9-]{0,63}\.[A-Za-z_][A-Za-z0-9_]*"
 # The body of a lookup token, "source:key" (also used to protect tokens from YAML parsing).
-LOOKUP_BODY = r"ssm:[A-Za-z0-9_./-]+|aws:(?:" + "|".join(AWS_PSEUDO_KEYS) + r")"
+LOOKUP_BODY = (
+    r"ssm:[A-Za-z0-9_./-]+|aws:(?:" + "|".join(AWS_PSEUDO_KEYS) + r")|" + STACK_OUTPUT_BODY
+)
 REF_PATTERN = re.compile(r"(?<!\$)\$\{(" + _NAME + r")\.([A-Za-z_][A-Za-z0-9_]*)\}")
 LOOKUP_PATTERN = re.compile(r"(?<!\$)\$\{(" + LOOKUP_BODY + r")\}")
 TOKEN_PATTERN = re.compile(
@@ -47,8 +52,9 @@ class Ref:
 class Lookup:
     """A value read from outside the stack, e.g. an SSM parameter."""
 
-    source: str  # "ssm" or "aws"
-    key: str  # the parameter name, or the pseudo value's name ("account_id")
+    source: str  # "ssm", "aws" or "stack"
+    # The parameter name, the pseudo value's name ("account_id"), or "<stack>.<output>".
+    key: str
 
     def __str__(self) -> str:
         return "${" + f"{self.source}:{self.key}" + "}"

@@ -12,6 +12,32 @@ from stackdeploy.model.refs import Ref, find_refs, single_ref
 from stackdeploy.specs.base import MARK_TAG_COPY, MARK_TAG_EXPIRES, MARK_TAG_LIFECYCLE
 
 
+class Guards(BaseModel):
+    """What protects a resource from being deleted (its lifecycle block): recorded in the
+    state at every apply, so that they still hold once the resource is gone from the file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # A plan that would delete or replace it stops before changing anything.
+    prevent_destroy: bool = False
+    # On destroy or removal from the file it is untagged and forgotten, never deleted.
+    retain_on_delete: bool = False
+
+
+# `ignore_changes: all`: every property, after create.
+IGNORE_ALL = "all"
+
+
+class ResourceLifecycle(Guards):
+    """A resource's `lifecycle:` block (not the stack's `lifecycle: durable|exercise`)."""
+
+    # Property paths (dotted: "tags.Owner") the plan never diffs nor updates, or (IGNORE_ALL,).
+    ignore_changes: tuple[str, ...] = ()
+
+    def guards(self) -> Guards:
+        return Guards(prevent_destroy=self.prevent_destroy, retain_on_delete=self.retain_on_delete)
+
+
 class Resource(BaseModel):
     """One declared resource, with properties in canonical form (references still unresolved)."""
 
@@ -25,6 +51,7 @@ class Resource(BaseModel):
     # The name property was left out and filled with "<stack>-<logical id>": stackdeploy may
     # give it another form when a replacement must exist next to the old resource.
     generated_name: bool = False
+    lifecycle: ResourceLifecycle = ResourceLifecycle()
 
     def refs(self) -> list[Ref]:
         return sorted({ref for ref, _ in find_refs(self.properties)})

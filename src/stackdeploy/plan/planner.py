@@ -13,7 +13,7 @@ from stackdeploy.errors import ConfigError, ConfigErrors, SourceLocation
 from stackdeploy.graph.build import build_graph, topological_order
 from stackdeploy.model.live import LiveResource, LiveState
 from stackdeploy.model.refs import Lookup, Token, substitute
-from stackdeploy.model.stack import Resource, Stack
+from stackdeploy.model.stack import Guards, Resource, Stack
 from stackdeploy.model.values import UNKNOWN
 from stackdeploy.plan.custody import (
     Custody,
@@ -27,6 +27,15 @@ from stackdeploy.plan.custody import (
 from stackdeploy.plan.deletion import deletion_edges
 from stackdeploy.plan.derived import derived_values
 from stackdeploy.plan.diff import after_attributes, diff_properties, stable_text
+from stackdeploy.plan.guards import (
+    guards_of,
+    ignoring,
+    prevented,
+    retain_what_retained_ones_use,
+    retained,
+    with_guards,
+    without_ignored,
+)
 from stackdeploy.plan.names import (
     alternate_generated_name,
     explain_alternated,
@@ -54,6 +63,8 @@ class PriorState:
 
     applied: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # last applied props
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The lifecycle guards recorded at each resource's last apply (none: not guarded).
+    guards: Mapping[str, Guards] = field(default_factory=dict)
 
 
 def make_plan(
@@ -91,6 +102,7 @@ def make_plan(
             change, attrs = _plan_resource(resource, found, resolve, prior, depends_on)
             if found is not None:
                 change = with_custody(change, found, custody, live.lineage, stack.marks())
+                change = with_guards(change, resource, prior.guards)
                 refused[logical_id] += refused_custody(stack, change, found, custody)
                 refused[logical_id] += _name_clash(stack, resource, change, found)
             changes[logical_id] = change
@@ -102,6 +114,7 @@ def make_plan(
     leftovers = [(a, f, reason) for a, f in live.resources.items() if a not in changes]
     leftovers += [(f"{f.logical_id}~{f.physical_id}", f, Reason.DUPLICATE) for f in live.duplicates]
     left: dict[str, LeftAlone] = {}
+    guarded: dict[str, tuple[Guards, bool]] = {}
     for address, found, why in leftovers:
         refusal = custody.refusal(found)
         if refusal is not None:
@@ -111,6 +124,11 @@ def make_plan(
         applied = prior.applied.get(address) if why is not Reason.DUPLICATE else None
         reasons = (why, Reason.FORCED) if custody.forced(found) else (why,)
         changes[address] = _delete(stack.name, address, found, reasons, applied)
+        if why is not Reason.DUPLICATE:  # an extra copy is no guarded resource
+            guarded[address] = guards_of(stack, address, prior.guards, destroy=destroy)
+            if guarded[address][0].retain_on_delete:
+                changes[address] = retained(changes[address])
+    retain_what_retained_ones_use(changes, live)
     keep_what_kept_ones_use(changes, kept, left, live)
 
     edges = deletion_edges(stack, live, prior.dependencies)
@@ -118,6 +136,8 @@ def make_plan(
         keep = _targeted(graph, edges, set(targets), destroy)
         changes = {a: c for a, c in changes.items() if c.logical_id in keep}
         left = {a: entry for a, entry in left.items() if a.split("~", 1)[0] in keep}
+    for address, guard_error in prevented(stack, changes, guarded):
+        refused.setdefault(address, []).append(guard_error)
     errors = [
         error for address in sorted(refused) if address in changes for error in refused[address]
     ]
@@ -252,22 +272,30 @@ def _plan_resource(
         change, desired = _replacement(rtype, resource, generated, found, base, reason, diff=False)
         return change, after_attributes(rtype, desired, None, recreated=True)
 
-    changes = diff_properties(rtype, desired, found.properties)
+    # Ignored properties keep what AWS holds, unless the resource is replaced: a new one gets
+    # what the file says.
+    ignored = resource.lifecycle.ignore_changes
+    kept = ignoring(rtype, desired, found.properties, ignored)
+    changes = without_ignored(diff_properties(rtype, kept, found.properties), ignored)
+    in_place = {**base, "after": kept}
     if not changes:
-        change = ResourceChange(action=Action.NOOP, reasons=(), **base)  # type: ignore[arg-type]
+        change = ResourceChange(action=Action.NOOP, reasons=(), **in_place)  # type: ignore[arg-type]
         return change, dict(found.properties)
     forcing = [c for c in changes if c.forces_replacement]
     if forcing:
         reason = replacement_reason(forcing)
         change, desired = _replacement(rtype, resource, generated, found, base, reason, diff=True)
         return change, after_attributes(rtype, desired, found.properties, recreated=True)
+    applied = prior.applied.get(resource.logical_id)
+    if applied is not None:  # what was applied, seen through the same ignore_changes
+        applied = ignoring(rtype, applied, found.properties, ignored)
     change = ResourceChange(
         action=Action.UPDATE,
-        reasons=change_reasons(changes, prior.applied.get(resource.logical_id)),
+        reasons=change_reasons(changes, applied),
         changes=tuple(changes),
-        **base,  # type: ignore[arg-type]
+        **in_place,  # type: ignore[arg-type]
     )
-    return change, after_attributes(rtype, desired, found.properties, recreated=False)
+    return change, after_attributes(rtype, kept, found.properties, recreated=False)
 
 
 def _replacement(

@@ -1,11 +1,12 @@
-"""Plans as JSON: a deterministic public format (`plan --json`) and the saved-plan file."""
+"""The saved-plan file (`plan -o`): everything needed to rebuild a Plan exactly. The public
+JSON (`plan --json`) is report/plan_json.py."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
-from stackdeploy.model.values import UNKNOWN, Unknown, contains_unknown
+from stackdeploy.model.values import UNKNOWN, Unknown
 from stackdeploy.plan.types import (
     Action,
     LeftAlone,
@@ -13,80 +14,11 @@ from stackdeploy.plan.types import (
     PropertyChange,
     Reason,
     ResourceChange,
+    StackInput,
 )
-from stackdeploy.pricing.estimate import estimate_plan
-from stackdeploy.pricing.public import plan_cost_to_public
 from stackdeploy.specs.base import ReplaceStrategy
 
-PUBLIC_FORMAT_VERSION = "1"
 _UNKNOWN_MARK = {"$unknown": True}
-
-
-def _public_value(value: Any) -> Any:
-    """UNKNOWN becomes null in public JSON; `after_unknown` lists where."""
-    if value is UNKNOWN:
-        return None
-    if isinstance(value, dict):
-        return {k: _public_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_public_value(v) for v in value]
-    return value
-
-
-def _unknown_paths(value: dict[str, Any] | None) -> list[str]:
-    return sorted(k for k, v in (value or {}).items() if contains_unknown(v))
-
-
-def plan_to_public(plan: Plan) -> dict[str, Any]:
-    """The `deploy plan --json` document: stable keys, sorted addresses, no timestamps."""
-    return {
-        "format_version": PUBLIC_FORMAT_VERSION,
-        "stack": plan.stack,
-        "region": plan.region,
-        "account": plan.account,
-        "destroy": plan.destroy,
-        "has_changes": plan.has_changes(),
-        "summary": plan.summary(),
-        "resource_changes": [
-            {
-                "address": change.address,
-                "type": change.type,
-                "region": change.region,
-                "action": change.action.value,
-                "reasons": [reason.name.lower() for reason in change.reasons],
-                "physical_id": change.physical_id,
-                "replace_paths": change.replace_paths(),
-                "changes": [
-                    {
-                        "path": pc.path,
-                        "before": _public_value(pc.before),
-                        "after": _public_value(pc.after),
-                        "after_unknown": contains_unknown(pc.after),
-                        "forces_replacement": pc.forces_replacement,
-                        "note": pc.note,
-                    }
-                    for pc in change.changes
-                ],
-                "before": _public_value(change.before),
-                "after": _public_value(change.after),
-                "after_unknown": _unknown_paths(change.after),
-                "notes": list(change.notes),
-                "retag": change.retag,
-                "keeps": change.keeps,
-                "unprotect": change.unprotect,
-            }
-            for change in plan.changes
-        ],
-        "outputs": {
-            name: {"value": _public_value(value), "unknown": contains_unknown(value)}
-            for name, value in sorted(plan.outputs.items())
-        },
-        "warnings": list(plan.warnings),
-        "left_alone": [_left_alone_to_json(entry) for entry in plan.left_alone],
-        "cost": plan_cost_to_public(estimate_plan(plan)),
-        "expires": plan.expires,
-        "lifecycle": plan.lifecycle,
-    }
 
 
 def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
@@ -97,10 +29,6 @@ def _left_alone_to_json(entry: LeftAlone) -> dict[str, str]:
         "physical_id": entry.physical_id,
         "reason": entry.reason,
     }
-
-
-def dumps_public(plan: Plan) -> str:
-    return json.dumps(plan_to_public(plan), indent=2, sort_keys=True) + "\n"
 
 
 def _encode(value: Any) -> Any:
@@ -123,6 +51,49 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _key_orders(value: Any, orders: list[list[str]]) -> list[list[str]]:
+    """Every mapping's keys in their order, depth first: the file is written with sorted keys,
+    and the plan shows properties in the order the stack's types declare them."""
+    if isinstance(value, dict):
+        orders.append(list(value))
+        for item in value.values():
+            _key_orders(item, orders)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _key_orders(item, orders)
+    return orders
+
+
+class _OrderMismatch(Exception):
+    pass
+
+
+def _reordered(value: Any, orders: Iterator[list[str]]) -> Any:
+    if isinstance(value, dict):
+        keys = next(orders, None)
+        if keys is None or sorted(keys) != sorted(value):
+            raise _OrderMismatch
+        return {key: _reordered(value[key], orders) for key in keys}
+    if isinstance(value, list):
+        return [_reordered(item, orders) for item in value]
+    return value
+
+
+def _with_key_order(value: Any, orders: list[list[str]] | None) -> Any:
+    """`value` with its mappings' keys in the saved order (as read when there is none, or it
+    does not fit: a plan saved before the order was kept)."""
+    if orders is None:
+        return value
+    try:
+        return _reordered(value, iter(orders))
+    except _OrderMismatch:
+        return value
+
+
+def _property_changes(change: ResourceChange) -> list[list[Any]]:
+    return [[pc.path, pc.before, pc.after, pc.forces_replacement, pc.note] for pc in change.changes]
+
+
 def plan_to_file(plan: Plan) -> dict[str, Any]:
     """Everything needed to rebuild the Plan exactly (for `apply PLANFILE`)."""
     encoded: dict[str, Any] = _encode(
@@ -142,6 +113,7 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
             "expires": plan.expires,
             "lifecycle": plan.lifecycle,
             "targets": list(plan.targets),
+            "inputs": [_input(read) for read in plan.inputs],
             "changes": [
                 {
                     "address": c.address,
@@ -152,10 +124,8 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
                     "physical_id": c.physical_id,
                     "before": c.before,
                     "after": c.after,
-                    "changes": [
-                        [pc.path, pc.before, pc.after, pc.forces_replacement, pc.note]
-                        for pc in c.changes
-                    ],
+                    "changes": _property_changes(c),
+                    "key_order": _key_orders([c.before, c.after, _property_changes(c)], []),
                     "replace_strategy": c.replace_strategy.value if c.replace_strategy else None,
                     "depends_on": list(c.depends_on),
                     "notes": list(c.notes),
@@ -170,30 +140,32 @@ def plan_to_file(plan: Plan) -> dict[str, Any]:
     return encoded
 
 
+def _change_from_file(c: dict[str, Any]) -> ResourceChange:
+    before, after, changes = _with_key_order(
+        [c["before"], c["after"], c["changes"]], c.get("key_order")
+    )
+    return ResourceChange(
+        address=c["address"],
+        type=c["type"],
+        region=c["region"],
+        action=Action(c["action"]),
+        reasons=tuple(Reason[r] for r in c["reasons"]),
+        physical_id=c["physical_id"],
+        before=before,
+        after=after,
+        changes=tuple(PropertyChange(*pc) for pc in changes),
+        replace_strategy=ReplaceStrategy(c["replace_strategy"]) if c["replace_strategy"] else None,
+        depends_on=tuple(c["depends_on"]),
+        notes=tuple(c["notes"]),
+        retag=bool(c.get("retag", False)),
+        keeps=c.get("keeps"),
+        unprotect=bool(c.get("unprotect", False)),
+    )
+
+
 def plan_from_file(data: dict[str, Any]) -> Plan:
     data = _decode(data)
-    changes = tuple(
-        ResourceChange(
-            address=c["address"],
-            type=c["type"],
-            region=c["region"],
-            action=Action(c["action"]),
-            reasons=tuple(Reason[r] for r in c["reasons"]),
-            physical_id=c["physical_id"],
-            before=c["before"],
-            after=c["after"],
-            changes=tuple(PropertyChange(*pc) for pc in c["changes"]),
-            replace_strategy=ReplaceStrategy(c["replace_strategy"])
-            if c["replace_strategy"]
-            else None,
-            depends_on=tuple(c["depends_on"]),
-            notes=tuple(c["notes"]),
-            retag=bool(c.get("retag", False)),
-            keeps=c.get("keeps"),
-            unprotect=bool(c.get("unprotect", False)),
-        )
-        for c in data["changes"]
-    )
+    changes = tuple(_change_from_file(c) for c in data["changes"])
     return Plan(
         stack=data["stack"],
         region=data["region"],
@@ -211,4 +183,9 @@ def plan_from_file(data: dict[str, Any]) -> Plan:
         expires=data.get("expires"),
         lifecycle=str(data.get("lifecycle", "durable")),
         targets=tuple(data.get("targets", [])),
+        inputs=tuple(StackInput(**read) for read in data.get("inputs", [])),
     )
+
+
+def _input(read: StackInput) -> dict[str, str]:
+    return {"stack": read.stack, "output": read.output, "where": read.where}

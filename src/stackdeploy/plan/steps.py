@@ -22,6 +22,7 @@ class StepKind(enum.Enum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    FORGET = "forget"  # untag and drop from the state (lifecycle.retain_on_delete)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def _steps_for(change: ResourceChange) -> list[Step]:
         return [Step(address, StepKind.UPDATE)]
     if action is Action.DELETE:
         return [Step(address, StepKind.DELETE)]
+    if action is Action.FORGET:
+        return [Step(address, StepKind.FORGET)]
     if action is Action.REPLACE:
         return [Step(address, StepKind.DELETE, True), Step(address, StepKind.CREATE, True)]
     return []
@@ -62,7 +65,9 @@ def build_steps(plan: Plan) -> nx.DiGraph[str]:
         seconds = rtype.typical_create_seconds if rtype else 2.0
         for step in _steps_for(change):
             graph.add_node(step.key, step=step, seconds=seconds)
-            if step.kind is StepKind.DELETE:
+            if step.kind in (StepKind.DELETE, StepKind.FORGET):
+                # A retained resource is forgotten in the order it would have been deleted:
+                # after what depends on it.
                 delete_step[change.address] = step.key
             else:
                 apply_step[change.address] = step.key

@@ -16,6 +16,8 @@ class Action(enum.Enum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Untag it and drop it from the state, leave it in AWS (lifecycle.retain_on_delete).
+    FORGET = "forget"
 
 
 class Reason(enum.Enum):
@@ -41,6 +43,8 @@ class Reason(enum.Enum):
     ADOPTED = "taken over with --adopt: its ownership tags are rewritten to this stack's lineage"
     FORCED = "not proven to be this stack's own: deleted because of --force-owned"
     MARKED = "its stack marks change (expiry or lifecycle tags)"
+    GUARDS = "its lifecycle guards change (recorded in the state; nothing changes in AWS)"
+    USED_BY_RETAINED = "a retained resource still uses it"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,15 @@ class LeftAlone:
     reason: str  # --force-owned deletes it anyway
 
 
+@dataclass(frozen=True, order=True)
+class StackInput:
+    """An output of another stack the plan read (`${stack:name.output}`), and from where."""
+
+    stack: str
+    output: str
+    where: str  # its state record: a path, or s3://bucket/key
+
+
 @dataclass(frozen=True)
 class Plan:
     stack: str
@@ -119,6 +132,8 @@ class Plan:
     lifecycle: str = "durable"  # or "exercise": what a destroy keeps
     # The logical ids --target limited it to (with what they need); empty: the whole stack.
     targets: tuple[str, ...] = ()
+    # Outputs of other stacks it read (`${stack:...}`), which its state then records.
+    inputs: tuple[StackInput, ...] = ()
 
     def actionable(self) -> list[ResourceChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]
@@ -133,6 +148,7 @@ class Plan:
             "update": counts[Action.UPDATE],
             "replace": counts[Action.REPLACE],
             "delete": counts[Action.DELETE],
+            "forget": counts[Action.FORGET],
             "unchanged": counts[Action.NOOP],
         }
 

@@ -109,6 +109,11 @@ class Provider(ABC):
         """Write the ownership tags (ctx.ownership_tags()) onto an existing resource, leaving
         its other tags alone: for one adopted from an interrupted create or with --adopt."""
 
+    @abstractmethod
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        """Remove the ownership and mark tags (CLAIM_TAGS) from a resource that stays in AWS
+        (lifecycle.retain_on_delete), leaving its other tags alone; gone already is fine."""
+
     def holds_data(self, live: LiveResource) -> bool:
         """Whether deleting it would lose data (asked only of data_store types)."""
         return self.rtype.data_store

@@ -23,12 +23,14 @@ SYMBOLS = {
     Action.CREATE: ("+", "green"),
     Action.UPDATE: ("~", "yellow"),
     Action.DELETE: ("-", "red"),
+    Action.FORGET: (".", "cyan"),
 }
 VERBS = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
     Action.REPLACE: "must be replaced",
     Action.DELETE: "will be destroyed",
+    Action.FORGET: "will be retained: untagged and forgotten, not deleted",
 }
 HIDDEN_ON_CREATE = frozenset({"tags"})  # shown separately, as a mapping
 
@@ -51,22 +53,36 @@ def plan_lines(plan: Plan, *, with_cost: bool = True) -> Iterator[Line]:
         yield from warning_lines(plan)
         yield from left_alone_lines(plan)
         return
+    yield intro_line(plan)
+    yield []
+    for change in actionable:
+        yield from change_lines(plan, change)
+        yield []
+    yield from closing_lines(plan)
+    if with_cost:
+        yield from plan_cost_lines(plan, estimate_plan(plan))
+
+
+def intro_line(plan: Plan) -> Line:
     intro = "destroy these resources of" if plan.destroy else "make these changes to"
-    yield [
+    return [
         (f"stackdeploy will {intro} stack ", ""),
         (plan.stack, "bold"),
         (f" ({plan.region}, account {plan.account}):", ""),
     ]
-    yield []
-    for change in actionable:
-        yield from _change_lines(change, plan.region, _switching(plan, change))
-        yield []
+
+
+def change_lines(plan: Plan, change: ResourceChange) -> Iterator[Line]:
+    """One resource's part of the plan: its header line, then what changes and why."""
+    yield from _change_lines(change, plan.region, _switching(plan, change))
+
+
+def closing_lines(plan: Plan) -> Iterator[Line]:
+    """What follows the resources: warnings, what is left alone, the stack, the summary."""
     yield from warning_lines(plan)
     yield from left_alone_lines(plan)
     yield from stack_lines(plan)
     yield summary_line(plan)
-    if with_cost:
-        yield from plan_cost_lines(plan, estimate_plan(plan))
 
 
 def warning_lines(plan: Plan) -> Iterator[Line]:
@@ -109,6 +125,12 @@ KEPT_BY_DESTROY = {
 def stack_lines(plan: Plan) -> Iterator[Line]:
     """What the stack is: its lifecycle (what a destroy keeps) and its expiry."""
     yield [("Lifecycle: ", "bold"), (f"{plan.lifecycle} ({KEPT_BY_DESTROY[plan.lifecycle]})", "")]
+    for read in plan.inputs:
+        yield [
+            ("Reads: ", "bold"),
+            (f"output {read.output} of stack {read.stack}", ""),
+            (f" (recorded in {read.where})", "dim"),
+        ]
     if plan.expires:
         yield [("Expires: ", "bold"), (f"{plan.expires} ({time_left(plan.expires)})", "")]
 
@@ -131,9 +153,11 @@ def summary_line(plan: Plan) -> Line:
     counts = plan.summary()
     text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['replace']} to replace, {counts['delete']} to destroy."
+        f"{counts['replace']} to replace, {counts['delete']} to destroy"
     )
-    return [(text, "bold")]
+    if counts["forget"]:
+        text += f", {counts['forget']} to retain (untagged and forgotten, not deleted)"
+    return [(f"{text}.", "bold")]
 
 
 def _switching(plan: Plan, replaced: ResourceChange) -> list[str]:
@@ -166,7 +190,7 @@ def _change_lines(
     yield header
     if change.action is Action.CREATE:
         yield from _all_properties(change.after or {}, "+", "green")
-    elif change.action is Action.DELETE:
+    elif change.action in (Action.DELETE, Action.FORGET):
         for note in change.notes:
             yield [("      # ", "dim"), (note, "yellow")]
     else:

@@ -11,6 +11,7 @@ from rich.text import Text
 from stackdeploy.events import (
     Event,
     EventSink,
+    Interrupted,
     Message,
     Retrying,
     StepFailed,
@@ -20,8 +21,18 @@ from stackdeploy.events import (
     Waiting,
 )
 
-_ING = {"create": "Creating", "update": "Modifying", "delete": "Destroying"}
-_DONE = {"create": "Creation", "update": "Modifications", "delete": "Destruction"}
+_ING = {
+    "create": "Creating",
+    "update": "Modifying",
+    "delete": "Destroying",
+    "forget": "Retaining (untagging, not deleting)",
+}
+_DONE = {
+    "create": "Creation",
+    "update": "Modifications",
+    "delete": "Destruction",
+    "forget": "Retention",
+}
 HEARTBEAT_SECONDS = 10.0
 # Retries worth telling a person about even without --debug: AWS is releasing something.
 _EXPECTED_WAITS = {
@@ -115,6 +126,27 @@ class ProgressReporter:
         elif isinstance(event, Message):
             style = "yellow" if event.level == "warning" else ""
             self._say(copy, event.address, event.text, style)
+        elif isinstance(event, Interrupted):
+            self._say(copy, None, self._acknowledgement(event, copy), "bold yellow")
+
+    def _acknowledgement(self, event: Interrupted, copy: str) -> str:
+        """What a first Ctrl-C does, said at once: which operations are still in flight."""
+        if not event.in_flight:
+            return "Interrupt received: nothing is in flight; no new operation will start."
+        with self._lock:
+            statuses = {key: status for key, (_, _, status) in self._running.items()}
+        described = []
+        for address, action in event.in_flight:
+            status = statuses.get((copy, address))
+            described.append(
+                f"{address}: {_ING[action].lower()}" + (f", {status}" if status else "")
+            )
+        count = len(event.in_flight)
+        noun, them = ("operation", "it") if count == 1 else ("operations", "them")
+        return (
+            f"Interrupt received: waiting for {count} {noun} in flight to finish and be "
+            f"recorded ({'; '.join(described)}). Press Ctrl-C again to abandon {them}."
+        )
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):

@@ -28,6 +28,8 @@ MARK_TAG_COPY = "stackdeploy:copy"  # the copy's name, for a copy of a stack (--
 MARK_TAG_EXPIRES = "stackdeploy:expires"  # ISO 8601 UTC (2026-12-03T22:00:00Z); "" = never
 MARK_TAG_LIFECYCLE = "stackdeploy:lifecycle"  # "exercise" for throwaway stacks; else absent
 MARK_TAGS = (MARK_TAG_COPY, MARK_TAG_EXPIRES, MARK_TAG_LIFECYCLE)
+# What a retained resource (lifecycle.retain_on_delete) loses: nothing claims it afterwards.
+CLAIM_TAGS = (*OWNERSHIP_TAGS, *MARK_TAGS)
 RESERVED_TAG_PREFIXES = ("aws:", "stackdeploy:")
 # The property of a type with template_properties that gives its templates more variables,
 # like Terraform's templatefile(path, vars); and the name its templates see it by.

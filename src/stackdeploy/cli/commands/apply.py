@@ -1,18 +1,11 @@
 """deploy apply: make AWS match the stack file (or run a saved plan)."""
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import (
-    PLAN_FILE_FORMAT,
-    Permissions,
-    load_saved_plan,
-    plan_stack,
-    replan_saved,
-)
+from stackdeploy.apply.engine import Permissions, plan_stack, replan_saved
 from stackdeploy.cli.commands.common import (
     execute,
     print_api_stats,
@@ -34,48 +27,10 @@ from stackdeploy.cli.options import (
     parse_expires_in,
     stack_command,
 )
+from stackdeploy.cli.plan_files import is_plan_file, read_plan_file, refuse_shaping_options
 from stackdeploy.cli.runtime import confirm, load, output_console, progress_console, workspace
-from stackdeploy.config import limits
-from stackdeploy.config.copies import parse_copy
-from stackdeploy.errors import DeployError
-from stackdeploy.model.stack import Stack
-from stackdeploy.plan.types import Plan
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
-
-# A saved plan is JSON with sorted keys, so its format comes first: reading the first bytes
-# decides, and a stack file (of any size or nesting) is never parsed as JSON.
-_PLAN_START = re.compile(rb'\s*\{\s*"format"\s*:\s*"%s"' % re.escape(PLAN_FILE_FORMAT.encode()))
-
-
-def is_plan_file(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return _PLAN_START.match(handle.read(256)) is not None
-    except OSError:  # a folder or an unreadable file: loading it as a stack file says why
-        return False
-
-
-def read_plan_file(path: Path) -> tuple[Stack, Plan]:
-    size = path.stat().st_size
-    if size > limits.PLAN_FILE_BYTES:
-        raise DeployError(
-            f"plan file {path} is {limits.describe_size(size)}; saved plans are limited to "
-            f"{limits.describe_size(limits.PLAN_FILE_BYTES)}"
-        )
-    try:
-        return load_saved_plan(path)
-    except RecursionError:
-        raise DeployError(f"plan file {path} nests too deeply to be a saved plan") from None
-
-
-def check_saved_copy(options: GlobalOptions, stack: Stack, source: Path) -> None:
-    """A saved plan names its copy already; a --copy given with it must be the same one."""
-    if options.copy and parse_copy(options.copy).name != stack.copy_name:
-        made_for = f"copy {stack.copy_name}" if stack.copy_name else "the stack itself"
-        raise DeployError(
-            f"the plan in {source} was made for {made_for}, not --copy {options.copy}"
-        )
 
 
 @stack_command
@@ -102,11 +57,24 @@ def apply(
     *,
     options: GlobalOptions,
 ) -> None:
-    """Show the plan, ask for confirmation, then apply it."""
+    """Show the plan, ask for confirmation, then apply it (a saved plan: exactly it)."""
+    saved_plan = is_plan_file(source)
+    if saved_plan:
+        shaping = {
+            "--target": target,
+            "--var": options.var,
+            "--var-file": options.var_file,
+            "--region": options.region,
+            "--copy": options.copy,
+            "--copies": copies,
+            "--copies-file": copies_file,
+            "--expires-in": expires_in,
+            "--adopt": adopt,
+            "--force-owned": force_owned,
+        }
+        refuse_shaping_options(source, [flag for flag, value in shaping.items() if value])
     chosen = chosen_copies(options, copies, copies_file)
     if chosen is not None:
-        if is_plan_file(source):
-            raise DeployError("--copies applies a stack file, not a saved plan (one copy's)")
         apply_copies(
             options,
             source,
@@ -123,9 +91,8 @@ def apply(
     console = output_console(options)
     progress = progress_console(options)
     with ProgressReporter(progress, debug=options.debug) as reporter:
-        if is_plan_file(source):
+        if saved_plan:
             stack, saved = read_plan_file(source)
-            check_saved_copy(options, stack, source)
             ws = workspace(options, stack, reporter, parallelism)
             store = ws.store(stack)
             with store.lock("apply"):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
+from collections.abc import Iterator
+from types import FrameType
 
 from rich.console import Console
 from rich.text import Text
@@ -38,7 +42,34 @@ def note_local_lock(ws: Workspace, options: GlobalOptions, console: Console) -> 
 def execute(ws: Workspace, run: PlannedRun, parallelism: int, console: Console) -> ApplyResult:
     """Run the plan; Ctrl-C stops scheduling new steps and lets running ones finish."""
     cancel = threading.Event()
-    return apply_planned(ws, run, parallelism=parallelism, cancel=cancel)
+    with first_interrupt_cancels(cancel):
+        return apply_planned(ws, run, parallelism=parallelism, cancel=cancel)
+
+
+@contextlib.contextmanager
+def first_interrupt_cancels(cancel: threading.Event) -> Iterator[None]:
+    """While a plan runs, the first Ctrl-C (SIGINT) only sets `cancel`, wherever the main
+    thread is: no new step starts, the executor says at once what is still in flight, and
+    that finishes and is recorded. A second one raises KeyboardInterrupt, abandoning it.
+    (Off the main thread, or where SIGINT is ignored, signals are left as they are.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> None:
@@ -56,9 +87,17 @@ def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> No
             [(address, _as_error(error)) for address, error in sorted(result.failures.items())],
             result.skipped,
         )
+    retained = (
+        f", {done['forget']} retained (untagged and forgotten, not deleted)"
+        if done.get("forget")
+        else ""
+    )
     if destroy:
         console.print(
-            Text(f"\nDestroy complete! Resources: {done['delete']} destroyed.", style="bold green")
+            Text(
+                f"\nDestroy complete! Resources: {done['delete']} destroyed{retained}.",
+                style="bold green",
+            )
         )
         return
     created = done["create"] - result.replaced
@@ -66,7 +105,7 @@ def report_result(result: ApplyResult, *, destroy: bool, console: Console) -> No
     console.print(
         Text(
             f"\nApply complete! Resources: {created} added, {done['update']} changed, "
-            f"{result.replaced} replaced, {deleted} destroyed.",
+            f"{result.replaced} replaced, {deleted} destroyed{retained}.",
             style="bold green",
         )
     )

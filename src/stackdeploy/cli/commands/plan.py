@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.apply.engine import Permissions, plan_stack, save_plan
+from stackdeploy.apply.engine import Permissions, plan_stack
+from stackdeploy.apply.saved_plan import save_plan
 from stackdeploy.cli.commands.common import print_api_stats
 from stackdeploy.cli.copies import (
     COPY_PARALLELISM,
@@ -21,14 +22,15 @@ from stackdeploy.cli.options import (
     ExpiresInOption,
     ForceOwnedOption,
     GlobalOptions,
+    check_one_format,
     parse_expires_in,
     stack_command,
 )
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
 from stackdeploy.errors import DeployError
 from stackdeploy.events import ignore
-from stackdeploy.plan.serialize import dumps_public
 from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import dumps_public
 from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
 
@@ -75,6 +77,7 @@ def plan(
     options: GlobalOptions,
 ) -> None:
     """Refresh live state and show the changes apply would make."""
+    check_one_format(json_output=json_output, markdown=markdown)
     chosen = chosen_copies(options, copies, copies_file)
     if chosen is not None:
         if out is not None:
@@ -108,13 +111,13 @@ def plan(
     )
     console = output_console(options)
     if json_output:
-        console.file.write(dumps_public(run.plan))
+        console.file.write(dumps_public(run.plan, copy=stack.copy_name))
     elif markdown:
-        console.file.write(plan_markdown(run.plan))
+        console.file.write(plan_markdown(run.plan, copy=stack.copy_name, plan_file=out))
     else:
         print_plan(run.plan, console)
     if out is not None:
-        save_plan(run, out, target or [])
+        save_plan(run.stack, run.plan, out, target or [])
         progress_console(options).print(
             f"Saved the plan to {out}; run `deploy apply {out}` to apply exactly it."
         )

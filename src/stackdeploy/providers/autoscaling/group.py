@@ -44,6 +44,7 @@ from stackdeploy.providers.ec2.common import owned_filter
 from stackdeploy.providers.ec2.settle import read_settled
 from stackdeploy.providers.ownership import describe_owner, is_made_for, split_tags
 from stackdeploy.specs.autoscaling.group import AUTOSCALING_GROUP
+from stackdeploy.specs.base import CLAIM_TAGS
 
 _ATTACH_BATCH = 10  # Attach/Detach LoadBalancers and TargetGroups take at most 10 per call
 
@@ -126,6 +127,16 @@ class AutoScalingGroupProvider(Provider):
         self.asg(ctx.region).create_or_update_tags(
             Tags=creation_tags(live.physical_id, ctx.ownership_tags())
         )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        tags = [
+            {"ResourceId": live.physical_id, "ResourceType": "auto-scaling-group", "Key": key}
+            for key in CLAIM_TAGS
+        ]
+        asg = self.asg(ctx.region)
+        if describe_group(asg, live.physical_id) is None:
+            return  # gone already (DeleteTags on a missing group is no clean NotFound)
+        self.ignore_not_found(lambda: asg.delete_tags(Tags=tags))
 
     def update(
         self,

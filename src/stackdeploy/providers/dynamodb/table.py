@@ -33,6 +33,7 @@ from stackdeploy.providers.tagging_api import (
     read_concurrently,
     tagged_resources,
 )
+from stackdeploy.specs.base import CLAIM_TAGS
 from stackdeploy.specs.dynamodb.table import DYNAMODB_TABLE
 
 
@@ -172,6 +173,11 @@ class DynamoDbTableProvider(Provider):
         self.dynamodb(ctx.region).tag_resource(
             ResourceArn=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
         )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        client = self.dynamodb(ctx.region)
+        arn = str(live.properties["arn"])
+        self.ignore_not_found(lambda: client.untag_resource(ResourceArn=arn, TagKeys=[*CLAIM_TAGS]))
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = self.dynamodb(ctx.region)

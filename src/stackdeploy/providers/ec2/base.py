@@ -22,7 +22,7 @@ from stackdeploy.providers.ec2.common import (
     tag_specifications,
 )
 from stackdeploy.providers.tagging_api import aws_tags
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID
+from stackdeploy.specs.base import CLAIM_TAGS, OWNERSHIP_TAG_ID
 
 
 class Ec2Provider(Provider):
@@ -86,6 +86,12 @@ class Ec2Provider(Provider):
         self.ec2(ctx.region).create_tags(
             Resources=[self.taggable_id(live)], Tags=aws_tags(ctx.ownership_tags())
         )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        ec2 = self.ec2(ctx.region)
+        keys = [{"Key": key} for key in CLAIM_TAGS]
+        taggable = self.taggable_id(live)
+        self.ignore_not_found(lambda: ec2.delete_tags(Resources=[taggable], Tags=keys))
 
     def taggable_id(self, live: LiveResource) -> str:
         """The id CreateTags takes for it (a key pair's is not its name)."""

@@ -37,7 +37,7 @@ from stackdeploy.providers.elb.reads import (
 )
 from stackdeploy.providers.ownership import describe_owner, is_made_for, owner_of, split_tags
 from stackdeploy.providers.tagging_api import aws_tags
-from stackdeploy.specs.base import OWNERSHIP_TAG_STACK
+from stackdeploy.specs.base import CLAIM_TAGS, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.elb.load_balancer import CLASSIC_LOAD_BALANCER
 
 
@@ -150,6 +150,13 @@ class ClassicLoadBalancerProvider(Provider):
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         self.elb(ctx.region).add_tags(
             LoadBalancerNames=[live.physical_id], Tags=aws_tags(ctx.ownership_tags())
+        )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        elb = self.elb(ctx.region)
+        keys = [{"Key": key} for key in CLAIM_TAGS]
+        self.ignore_not_found(
+            lambda: elb.remove_tags(LoadBalancerNames=[live.physical_id], Tags=keys)
         )
 
     def update(

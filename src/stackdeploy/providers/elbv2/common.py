@@ -15,6 +15,7 @@ from stackdeploy.aws.errors import is_not_found
 from stackdeploy.aws.session import ClientFactory, RetryingClient
 from stackdeploy.providers.base import ResourceContext
 from stackdeploy.providers.ownership import owned_by
+from stackdeploy.specs.base import CLAIM_TAGS
 from stackdeploy.specs.elbv2.actions import REDIRECT_DEFAULTS
 
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
@@ -75,6 +76,15 @@ def aws_tags(tags: Mapping[str, str]) -> AwsTags:
 
 def write_ownership_tags(clients: ClientFactory, ctx: ResourceContext, arn: str) -> None:
     elbv2(clients, ctx.region).add_tags(ResourceArns=[arn], Tags=aws_tags(ctx.ownership_tags()))
+
+
+def remove_ownership_tags(clients: ClientFactory, ctx: ResourceContext, arn: str) -> None:
+    client = elbv2(clients, ctx.region)
+    try:
+        client.remove_tags(ResourceArns=[arn], TagKeys=[*CLAIM_TAGS])
+    except Exception as error:
+        if not is_not_found(error):
+            raise
 
 
 def sync_tags(

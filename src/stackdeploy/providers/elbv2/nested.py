@@ -14,7 +14,13 @@ from stackdeploy.aws.waiters import retry_while
 from stackdeploy.model.live import LiveResource
 from stackdeploy.plan.types import PropertyChange
 from stackdeploy.providers.base import Provider, ResourceContext
-from stackdeploy.providers.elbv2.common import describe_tags, elbv2, sync_tags, write_ownership_tags
+from stackdeploy.providers.elbv2.common import (
+    describe_tags,
+    elbv2,
+    remove_ownership_tags,
+    sync_tags,
+    write_ownership_tags,
+)
 from stackdeploy.providers.ownership import owned_by
 
 
@@ -138,6 +144,9 @@ class NestedProvider(Provider):
 
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         write_ownership_tags(self.clients, ctx, live.physical_id)
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        remove_ownership_tags(self.clients, ctx, live.physical_id)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)

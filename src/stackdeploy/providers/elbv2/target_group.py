@@ -24,6 +24,7 @@ from stackdeploy.providers.elbv2.common import (
     elbv2,
     ignore_gone,
     paged,
+    remove_ownership_tags,
     sync_tags,
     write_ownership_tags,
 )
@@ -250,6 +251,9 @@ class TargetGroupProvider(Provider):
 
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         write_ownership_tags(self.clients, ctx, live.physical_id)
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        remove_ownership_tags(self.clients, ctx, live.physical_id)
 
     def delete(self, ctx: ResourceContext, live: LiveResource) -> None:
         client = elbv2(self.clients, ctx.region)

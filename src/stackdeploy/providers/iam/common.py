@@ -24,6 +24,7 @@ from stackdeploy.errors import ProviderError
 from stackdeploy.model.live import LiveResource
 from stackdeploy.providers.base import Provider, ResourceContext
 from stackdeploy.providers.concurrency import map_concurrently
+from stackdeploy.specs.base import CLAIM_TAGS
 
 T = TypeVar("T")
 # IAM's default request quota is low; a few reads at a time keep a refresh fast without
@@ -129,6 +130,12 @@ class IamProvider(Provider):
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         tag = getattr(self.iam(ctx.region), self.tag_method)
         tag(**{self.name_parameter: live.physical_id}, Tags=iam_tags(ctx.ownership_tags()))
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        untag = getattr(self.iam(ctx.region), self.tag_method.replace("tag_", "untag_", 1))
+        self.ignore_not_found(
+            lambda: untag(**{self.name_parameter: live.physical_id}, TagKeys=[*CLAIM_TAGS])
+        )
 
     def iam(self, region: str) -> RetryingClient:
         # IAM is global: any region's endpoint answers for the whole account.

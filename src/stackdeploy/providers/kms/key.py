@@ -37,6 +37,7 @@ from stackdeploy.providers.kms.common import (
 )
 from stackdeploy.providers.ownership import split_tags
 from stackdeploy.providers.tagging_api import or_none, read_concurrently, tagged_resources
+from stackdeploy.specs.base import CLAIM_TAGS
 from stackdeploy.specs.iam.policy import policy_from_aws, policy_json
 from stackdeploy.specs.kms.key import DEFAULT_DELETION_WINDOW, KMS_KEY
 
@@ -159,6 +160,12 @@ class KmsKeyProvider(Provider):
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         self.kms(ctx.region).tag_resource(
             KeyId=live.physical_id, Tags=kms_tags(ctx.ownership_tags())
+        )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        kms = self.kms(ctx.region)
+        self.ignore_not_found(
+            lambda: kms.untag_resource(KeyId=live.physical_id, TagKeys=[*CLAIM_TAGS])
         )
 
     def update(

@@ -30,7 +30,7 @@ from stackdeploy.providers.tagging_api import (
     read_concurrently,
     tag_map,
 )
-from stackdeploy.specs.base import RESERVED_TAG_PREFIXES
+from stackdeploy.specs.base import CLAIM_TAGS, RESERVED_TAG_PREFIXES
 
 PAGE_SIZE = 100  # the most records RDS describe calls return per page
 
@@ -139,6 +139,13 @@ class GroupProvider(Provider):
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         rds(self.clients, ctx.region).add_tags_to_resource(
             ResourceName=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
+        )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        client = rds(self.clients, ctx.region)
+        arn = str(live.properties["arn"])
+        self.ignore_not_found(
+            lambda: client.remove_tags_from_resource(ResourceName=arn, TagKeys=[*CLAIM_TAGS])
         )
 
     def own_leftover(self, ctx: ResourceContext, name: str, error: ClientError) -> LiveResource:

@@ -34,6 +34,7 @@ from stackdeploy.providers.rds.instances import (
 )
 from stackdeploy.providers.rds.modify import modify_request, record_tags
 from stackdeploy.providers.tagging_api import aws_tags
+from stackdeploy.specs.base import CLAIM_TAGS
 
 # RDS refuses to delete an instance while a backup, a modification or (the strictness
 # layer's rule) a replica's deletion is under way: such a refusal clears with time.
@@ -188,6 +189,13 @@ class DbInstanceBase(Provider):
     def write_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
         self.client(ctx.region).add_tags_to_resource(
             ResourceName=str(live.properties["arn"]), Tags=aws_tags(ctx.ownership_tags())
+        )
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        client = self.client(ctx.region)
+        arn = str(live.properties["arn"])
+        self.ignore_not_found(
+            lambda: client.remove_tags_from_resource(ResourceName=arn, TagKeys=[*CLAIM_TAGS])
         )
 
     def delete_instance(

@@ -39,6 +39,7 @@ from stackdeploy.providers.s3.emptying import empty_bucket
 from stackdeploy.providers.s3.reads import GONE, TAGS, read_buckets, read_one
 from stackdeploy.providers.s3.writes import converge
 from stackdeploy.providers.tagging_api import aws_tags
+from stackdeploy.specs.base import CLAIM_TAGS
 from stackdeploy.specs.s3.bucket import BUCKET
 from stackdeploy.specs.s3.names import generated_prefix
 
@@ -84,6 +85,18 @@ class BucketProvider(Provider):
         current = {} if tags is GONE else dict(tags)
         wanted = {**current, **ctx.ownership_tags()}
         s3.put_bucket_tagging(Bucket=live.physical_id, Tagging={"TagSet": aws_tags(wanted)})
+
+    def remove_ownership(self, ctx: ResourceContext, live: LiveResource) -> None:
+        # S3 replaces a bucket's whole tag set: write back what it has, but ours.
+        s3 = self.s3(ctx.region)
+        tags = read_one(s3, live.physical_id, TAGS)
+        if tags is GONE:
+            return
+        kept = {key: value for key, value in dict(tags).items() if key not in CLAIM_TAGS}
+        if kept:
+            s3.put_bucket_tagging(Bucket=live.physical_id, Tagging={"TagSet": aws_tags(kept)})
+        else:
+            s3.delete_bucket_tagging(Bucket=live.physical_id)
 
     def holds_data(self, live: LiveResource) -> bool:
         """An empty bucket loses nothing when deleted; one object version or delete marker

@@ -1,0 +1,64 @@
+"""deploy show: a saved plan (`deploy plan -o PLANFILE`) as text, JSON or markdown, with no
+AWS call (no credentials needed): for reviewing the plan a pipeline stage saved."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stackdeploy.cli.options import OUTPUT_PANEL, GlobalOptions, check_one_format, run_guarded
+from stackdeploy.cli.plan_files import is_plan_file, read_plan_file
+from stackdeploy.cli.runtime import output_console
+from stackdeploy.errors import DeployError
+from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import dumps_public
+from stackdeploy.report.plan_view import print_plan
+
+
+def show(
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved with `deploy plan -o PLANFILE`.")],
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Machine-readable plan on stdout.", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown", help="Markdown summary (PR comments).", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = False,
+    no_color: Annotated[
+        bool,
+        typer.Option(
+            "--no-color",
+            envvar="NO_COLOR",
+            help="Plain output without colours.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks.", rich_help_panel=OUTPUT_PANEL)
+    ] = False,
+) -> None:
+    """Show a saved plan as `deploy plan` would (text, --json or --markdown); no AWS call."""
+    options = GlobalOptions(no_color=no_color, debug=debug)
+
+    def body() -> None:
+        check_one_format(json_output=json_output, markdown=markdown)
+        if not is_plan_file(plan_file):
+            raise DeployError(
+                f"{plan_file} is not a saved plan",
+                hint="save one with `deploy plan STACK -o PLANFILE`",
+            )
+        stack, plan = read_plan_file(plan_file)
+        console = output_console(options)
+        if json_output:
+            console.file.write(dumps_public(plan, copy=stack.copy_name))
+        elif markdown:
+            console.file.write(plan_markdown(plan, copy=stack.copy_name, plan_file=plan_file))
+        else:
+            print_plan(plan, console)
+
+    run_guarded(options, body)

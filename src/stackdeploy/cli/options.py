@@ -220,6 +220,18 @@ ExpiresInOption = Annotated[
 ]
 
 
+PlanJsonOption = Annotated[
+    bool,
+    typer.Option("--json", help="Machine-readable plan on stdout.", rich_help_panel=OUTPUT_PANEL),
+]
+PlanMarkdownOption = Annotated[
+    bool,
+    typer.Option(
+        "--markdown", help="Markdown summary (PR comments).", rich_help_panel=OUTPUT_PANEL
+    ),
+]
+
+
 def check_one_format(*, json_output: bool, markdown: bool) -> None:
     """--json and --markdown are two formats of one output: a usage error together."""
     if json_output and markdown:

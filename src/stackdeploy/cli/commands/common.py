@@ -1,4 +1,4 @@
-"""Pieces shared by apply and destroy."""
+"""Pieces shared by the commands that plan, apply and destroy."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
@@ -15,6 +16,10 @@ from stackdeploy.apply.engine import PlannedRun, Workspace, apply_planned
 from stackdeploy.apply.executor import ApplyResult
 from stackdeploy.cli.options import GlobalOptions
 from stackdeploy.errors import ApplyError, DeployError
+from stackdeploy.plan.types import Plan
+from stackdeploy.report.markdown import plan_markdown
+from stackdeploy.report.plan_json import dumps_public
+from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.values import show
 
 
@@ -120,3 +125,21 @@ def _as_error(error: BaseException) -> Exception:
     if isinstance(error, DeployError):
         return error
     return DeployError(f"{type(error).__name__}: {error}")
+
+
+def write_plan(
+    console: Console,
+    plan: Plan,
+    *,
+    copy: str | None,
+    plan_file: Path | None,
+    json_output: bool,
+    markdown: bool,
+) -> None:
+    """A plan on stdout as `plan` and `show` print it: text, --json or --markdown."""
+    if json_output:
+        console.file.write(dumps_public(plan, copy=copy))
+    elif markdown:
+        console.file.write(plan_markdown(plan, copy=copy, plan_file=plan_file))
+    else:
+        print_plan(plan, console)

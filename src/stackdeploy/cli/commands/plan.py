@@ -7,7 +7,7 @@ import typer
 
 from stackdeploy.apply.engine import Permissions, plan_stack
 from stackdeploy.apply.saved_plan import save_plan
-from stackdeploy.cli.commands.common import print_api_stats
+from stackdeploy.cli.commands.common import print_api_stats, write_plan
 from stackdeploy.cli.copies import (
     COPY_PARALLELISM,
     CopiesFileOption,
@@ -17,11 +17,12 @@ from stackdeploy.cli.copies import (
     plan_copies,
 )
 from stackdeploy.cli.options import (
-    OUTPUT_PANEL,
     AdoptOption,
     ExpiresInOption,
     ForceOwnedOption,
     GlobalOptions,
+    PlanJsonOption,
+    PlanMarkdownOption,
     check_one_format,
     parse_expires_in,
     stack_command,
@@ -29,27 +30,14 @@ from stackdeploy.cli.options import (
 from stackdeploy.cli.runtime import load, output_console, progress_console, workspace
 from stackdeploy.errors import DeployError
 from stackdeploy.events import ignore
-from stackdeploy.report.markdown import plan_markdown
-from stackdeploy.report.plan_json import dumps_public
-from stackdeploy.report.plan_view import print_plan
 from stackdeploy.report.progress import ProgressReporter
 
 
 @stack_command
 def plan(
     stack_file: Annotated[Path, typer.Argument(help="The stack file (YAML + Jinja2).")],
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Machine-readable plan on stdout.", rich_help_panel=OUTPUT_PANEL
-        ),
-    ] = False,
-    markdown: Annotated[
-        bool,
-        typer.Option(
-            "--markdown", help="Markdown summary (PR comments).", rich_help_panel=OUTPUT_PANEL
-        ),
-    ] = False,
+    json_output: PlanJsonOption = False,
+    markdown: PlanMarkdownOption = False,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -109,13 +97,14 @@ def plan(
         permissions=permissions,
         expires_in=parse_expires_in(expires_in),
     )
-    console = output_console(options)
-    if json_output:
-        console.file.write(dumps_public(run.plan, copy=stack.copy_name))
-    elif markdown:
-        console.file.write(plan_markdown(run.plan, copy=stack.copy_name, plan_file=out))
-    else:
-        print_plan(run.plan, console)
+    write_plan(
+        output_console(options),
+        run.plan,
+        copy=stack.copy_name,
+        plan_file=out,
+        json_output=json_output,
+        markdown=markdown,
+    )
     if out is not None:
         save_plan(run.stack, run.plan, out, target or [])
         progress_console(options).print(

@@ -6,29 +6,24 @@ from typing import Annotated
 
 import typer
 
-from stackdeploy.cli.options import OUTPUT_PANEL, GlobalOptions, check_one_format, run_guarded
+from stackdeploy.cli.commands.common import write_plan
+from stackdeploy.cli.options import (
+    OUTPUT_PANEL,
+    GlobalOptions,
+    PlanJsonOption,
+    PlanMarkdownOption,
+    check_one_format,
+    run_guarded,
+)
 from stackdeploy.cli.plan_files import is_plan_file, read_plan_file
 from stackdeploy.cli.runtime import output_console
 from stackdeploy.errors import DeployError
-from stackdeploy.report.markdown import plan_markdown
-from stackdeploy.report.plan_json import dumps_public
-from stackdeploy.report.plan_view import print_plan
 
 
 def show(
     plan_file: Annotated[Path, typer.Argument(help="A plan saved with `deploy plan -o PLANFILE`.")],
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Machine-readable plan on stdout.", rich_help_panel=OUTPUT_PANEL
-        ),
-    ] = False,
-    markdown: Annotated[
-        bool,
-        typer.Option(
-            "--markdown", help="Markdown summary (PR comments).", rich_help_panel=OUTPUT_PANEL
-        ),
-    ] = False,
+    json_output: PlanJsonOption = False,
+    markdown: PlanMarkdownOption = False,
     no_color: Annotated[
         bool,
         typer.Option(
@@ -53,12 +48,13 @@ def show(
                 hint="save one with `deploy plan STACK -o PLANFILE`",
             )
         stack, plan = read_plan_file(plan_file)
-        console = output_console(options)
-        if json_output:
-            console.file.write(dumps_public(plan, copy=stack.copy_name))
-        elif markdown:
-            console.file.write(plan_markdown(plan, copy=stack.copy_name, plan_file=plan_file))
-        else:
-            print_plan(plan, console)
+        write_plan(
+            output_console(options),
+            plan,
+            copy=stack.copy_name,
+            plan_file=plan_file,
+            json_output=json_output,
+            markdown=markdown,
+        )
 
     run_guarded(options, body)

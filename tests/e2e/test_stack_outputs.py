@@ -68,6 +68,7 @@ def test_a_stack_reads_another_stacks_output_and_its_destroy_warns(
     # The producer's no-op apply changes nothing the consumer reads.
     assert cli("apply", str(network), "--auto-approve").code == 0
     assert cli("plan", str(app), "--detailed-exitcode").code == 0
+    assert cli("drift", str(app)).code == 0  # drift reads the other stack's output too
 
     warned = cli("plan", str(network), "--destroy")
     assert "stack app reads outputs of network" in warned.stdout

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from stackdeploy.apply.engine import Workspace, declared_names
+from stackdeploy.apply.engine import Workspace, discover_stack
+from stackdeploy.apply.stack_outputs import StackOutputs
 from stackdeploy.discovery.lookups import resolve_lookups
-from stackdeploy.discovery.refresh import discover
 from stackdeploy.model.stack import Stack
 from stackdeploy.plan.derived import derived_values
 from stackdeploy.plan.drift import Drift, Recorded, find_drift
@@ -14,18 +14,9 @@ from stackdeploy.plan.drift import Drift, Recorded, find_drift
 def drift_of(workspace: Workspace, stack: Stack) -> Drift:
     """What changed outside stackdeploy since the last apply of `stack`."""
     record = workspace.store(stack).load()
-    types = {r.type for r in stack.resources.values()} | {r.type for r in record.resources.values()}
-    live = discover(
-        stack.name,
-        stack.regions(),
-        workspace.providers,
-        record,
-        home_region=stack.region,
-        named=declared_names(stack),
-        types=types,
-    )
+    live = discover_stack(workspace, stack, record, destroy=False)
     account = workspace.clients.account_id()
-    lookups = resolve_lookups(stack, workspace.clients)
+    lookups = resolve_lookups(stack, workspace.clients, StackOutputs(workspace, stack).value)
     recorded = {
         address: Recorded(r.type, r.region, r.physical_id, r.applied)
         for address, r in record.resources.items()

@@ -167,7 +167,7 @@ def declared_names(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
     return named
 
 
-def _discover(
+def discover_stack(
     workspace: Workspace,
     stack: Stack,
     record: StateRecord,
@@ -237,7 +237,7 @@ def plan_stack(
     record = store.load()
     if not destroy:
         check_zones(stack, workspace.clients)
-    live = _discover(workspace, stack, record, destroy=destroy, regions=regions, names=names)
+    live = discover_stack(workspace, stack, record, destroy=destroy, regions=regions, names=names)
     if not destroy:
         stack = with_expiry(stack, live, expires_in)
     prior = PriorState(
@@ -353,7 +353,7 @@ def replan_saved(workspace: Workspace, stack: Stack, saved: Plan, source: Path) 
         )
     store = workspace.store(stack)
     record = store.load()
-    live = _discover(workspace, stack, record, destroy=saved.destroy)
+    live = discover_stack(workspace, stack, record, destroy=saved.destroy)
     if live_digest(live) != saved.live_digest:
         raise StalePlanError(
             f"the plan in {source} is stale: resources in AWS changed since it was made",

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from stackdeploy.model.live import LiveResource, LiveState
-from stackdeploy.model.refs import Lookup, Token, substitute
+from stackdeploy.model.refs import substitute
 from stackdeploy.model.stack import Stack
-from stackdeploy.model.values import UNKNOWN, contains_unknown
+from stackdeploy.model.values import contains_unknown
 from stackdeploy.plan.diff import diff_properties, stable_text
 from stackdeploy.plan.guards import ignoring, without_ignored
 from stackdeploy.plan.names import keep_generated_name
+from stackdeploy.plan.planner import resolver
 from stackdeploy.specs.iam.policy import canonical_policies
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
@@ -135,16 +136,8 @@ def _declared(
 ) -> dict[str, Any]:
     """What the file declares, references resolved from what AWS holds now."""
     resource = stack.resources[address]
-
-    def resolve(token: Token) -> Any:
-        if isinstance(token, Lookup):
-            return lookups.get(token.scoped(resource.region), UNKNOWN)
-        known = derived.get(token.target, {})
-        if token.attribute in known:
-            return known[token.attribute]
-        target = live.resources.get(token.target)
-        return target.properties.get(token.attribute, UNKNOWN) if target else UNKNOWN
-
+    held = {logical_id: found.properties for logical_id, found in live.resources.items()}
+    resolve = resolver(held, derived, lookups, resource.region)
     desired: dict[str, Any] = canonical_policies(substitute(resource.properties, resolve))
     return keep_generated_name(RESOURCE_TYPES[resource.type], resource, desired, found)
 

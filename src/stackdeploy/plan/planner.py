@@ -93,7 +93,7 @@ def make_plan(
         for logical_id in topological_order(graph):
             resource = stack.resources[logical_id]
             depends_on = tuple(sorted(graph.predecessors(logical_id)))
-            resolve = _resolver(attributes, derived, lookups, resource.region)
+            resolve = resolver(attributes, derived, lookups, resource.region)
             found = live.resources.get(logical_id)
             refused[logical_id] = []
             if found is not None and not custody.may_adopt(found):
@@ -146,7 +146,7 @@ def make_plan(
     outputs = (
         {}
         if destroy
-        else _resolve_outputs(stack, _resolver(attributes, derived, lookups, stack.region))
+        else _resolve_outputs(stack, resolver(attributes, derived, lookups, stack.region))
     )
     ordered = tuple(changes[address] for address in sorted(changes))
     addresses = set(changes)
@@ -215,9 +215,9 @@ def _targeted(
     return keep
 
 
-def _resolver(
-    attributes: Mapping[str, dict[str, Any]],
-    derived: Mapping[str, dict[str, Any]],
+def resolver(
+    attributes: Mapping[str, Mapping[str, Any]],
+    derived: Mapping[str, Mapping[str, Any]],
     lookups: Mapping[str, Any],
     region: str,
 ) -> Callable[[Token], Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stackdeploy.apply.engine import Permissions, PlannedRun, Workspace, plan_stack
-from stackdeploy.discovery.inventory import bucket_state_records, local_state_records, scan
+from stackdeploy.discovery.inventory import scan
 from stackdeploy.errors import DeployError
 from stackdeploy.model.arns import GLOBAL, name_of
 from stackdeploy.model.inventory import KeptSnapshot, StackEntry, Tagged, group_by_stack
@@ -23,7 +23,7 @@ from stackdeploy.pricing.estimate import RULES, estimate_resources
 from stackdeploy.pricing.neighbours import RunningResource
 from stackdeploy.pricing.public import amount
 from stackdeploy.providers.rds.db_instance import DbInstanceProvider
-from stackdeploy.specs.base import OWNERSHIP_TAG_ID
+from stackdeploy.specs.base import OWNERSHIP_TAG_ID, OWNERSHIP_TAG_STACK
 from stackdeploy.specs.registry import RESOURCE_TYPES
 
 # What a priced resource's cost depends on beyond itself: an Auto Scaling group's instance
@@ -46,17 +46,10 @@ def list_stacks(ws: Workspace, regions: Collection[str], *, with_cost: bool = Tr
     cost."""
     found = scan(ws.clients, regions)
     stacks = group_by_stack(found)
-    if stacks:
-        account, endpoint = ws.clients.account_id(), ws.clients.endpoint_url
-        homes = {*regions, ws.clients.default_region}
-        if ws.state_bucket:
-            records = bucket_state_records(
-                ws.clients, ws.state_bucket, stacks, account, homes, endpoint
-            )
-        else:
-            records = local_state_records(ws.state_dir, stacks, account, homes, endpoint)
-        for name, paths in records.items():
-            stacks[name].state = paths
+    if stacks:  # one listing of the state backend (this folder or the state bucket)
+        for name, region in ws.state_keys():
+            if name in stacks:
+                stacks[name].state.append(ws.store_for(name, region).location)
     if with_cost and stacks:
         _estimate_costs(ws, stacks, found)
     return Account(stacks, sorted(regions), found)
@@ -75,7 +68,7 @@ def _estimate_costs(ws: Workspace, stacks: dict[str, StackEntry], found: list[Ta
     for (kind, region), items in sorted(wanted.items()):
         for physical_id, live in ws.providers[kind].read_many(region, sorted(items)).items():
             tags = items[physical_id].tags
-            stack = tags.get("stackdeploy:stack", "")
+            stack = tags.get(OWNERSHIP_TAG_STACK, "")
             address = tags.get(OWNERSHIP_TAG_ID) or physical_id
             running[stack].append(
                 RunningResource(f"{address}@{region}", kind, region, live.properties, physical_id)
@@ -128,7 +121,7 @@ def _names_found(account: Account, stack: Stack) -> dict[tuple[str, str], dict[s
     names: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for item in account.found:
         named = name_of(item.arn)
-        if item.tags.get("stackdeploy:stack") != stack.name or named is None:
+        if item.tags.get(OWNERSHIP_TAG_STACK) != stack.name or named is None:
             continue
         rtype = RESOURCE_TYPES.get(named.kind)
         logical_id = item.tags.get(OWNERSHIP_TAG_ID)

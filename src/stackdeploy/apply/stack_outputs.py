@@ -67,15 +67,10 @@ class StackOutputs:
             )
         region = self.stack.region if self.stack.region in regions else regions[0]
         store = self.workspace.store_for(producer, region)
-        return store.load(), _where(store)
+        return store.load(), store.location
 
     def read(self) -> tuple[StackInput, ...]:
         return tuple(self.inputs[key] for key in sorted(self.inputs))
-
-
-def _where(store: object) -> str:
-    location = getattr(store, "location", None) or getattr(store, "path", None)
-    return str(location)
 
 
 def consumers_of(workspace: Workspace, stack: Stack) -> list[str]:

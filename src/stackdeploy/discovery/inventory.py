@@ -11,13 +11,11 @@ regions and pages, never with the resources in them; regions are read in paralle
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from stackdeploy.aws.errors import AWS_ERRORS, as_provider_error
 from stackdeploy.aws.session import ClientFactory
-from stackdeploy.discovery.state import state_key
 from stackdeploy.model.arns import GLOBAL
 from stackdeploy.model.inventory import Tagged
 from stackdeploy.providers.tagging_api import tag_map
@@ -39,11 +37,11 @@ def scan(clients: ClientFactory, regions: Iterable[str], *, max_workers: int = 8
         return [item for future in futures for item in future.result()]
 
 
-def _guarded(read: object, clients: ClientFactory, region: str) -> list[Tagged]:
-    assert callable(read)
+def _guarded(
+    read: Callable[[ClientFactory, str], list[Tagged]], clients: ClientFactory, region: str
+) -> list[Tagged]:
     try:
-        found: list[Tagged] = read(clients, region)
-        return found
+        return read(clients, region)
     except AWS_ERRORS as error:
         raised = as_provider_error(error)
         where = "IAM" if region == GLOBAL else region
@@ -125,54 +123,3 @@ def _in_iam(clients: ClientFactory, _: str) -> list[Tagged]:
             if OWNERSHIP_TAG_STACK in profile_tags:
                 found[profile["Arn"]] = Tagged(profile["Arn"], profile_tags, GLOBAL)
     return list(found.values())
-
-
-def local_state_records(
-    state_dir: Path,
-    stacks: Iterable[str],
-    account: str,
-    regions: Iterable[str],
-    endpoint: str | None,
-) -> dict[str, list[str]]:
-    """stack -> the paths of its state records under `state_dir`, for this account and
-    endpoint, in any of `regions` (a stack's record lives in its home region)."""
-    found: dict[str, list[str]] = {}
-    for stack in stacks:
-        for region in sorted(set(regions)):
-            path = state_dir / state_key(stack, account, region, endpoint)
-            if path.is_file():
-                found.setdefault(stack, []).append(str(path))
-    return found
-
-
-def bucket_state_records(
-    clients: ClientFactory,
-    state_bucket: str,
-    stacks: Iterable[str],
-    account: str,
-    regions: Iterable[str],
-    endpoint: str | None,
-) -> dict[str, list[str]]:
-    """As local_state_records, for state kept in S3 (--state-bucket BUCKET[/PREFIX]): one
-    paged listing of the state keys, however many stacks there are."""
-    bucket, _, prefix = state_bucket.partition("/")
-    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-    s3 = clients.client("s3", clients.default_region)
-    keys = {
-        item["Key"]
-        for item in s3.paginate(
-            "list_objects_v2",
-            "Contents",
-            input_token="ContinuationToken",
-            output_token="NextContinuationToken",
-            Bucket=bucket,
-            Prefix=f"{base}state/",
-        )
-    }
-    found: dict[str, list[str]] = {}
-    for stack in stacks:
-        for region in sorted(set(regions)):
-            key = base + state_key(stack, account, region, endpoint)
-            if key in keys:
-                found.setdefault(stack, []).append(f"s3://{bucket}/{key}")
-    return found

@@ -203,6 +203,11 @@ def not_locked_error(stack: str, lock: str) -> StateError:
 class StateBackend(Protocol):
     """What keeps a stack's state record: a local file (StateStore) or an S3 object."""
 
+    @property
+    def location(self) -> str:
+        """Where the record is, for messages: a path, or s3://bucket/key."""
+        ...
+
     def load(self) -> StateRecord: ...
 
     def save(self, record: StateRecord) -> None: ...
@@ -229,6 +234,10 @@ class StateStore:
         self.path = directory / state_key(stack, account, region, endpoint)
         self.lock_path = self.path.with_suffix(".lock")
         self.unlock_command = unlock
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def empty(self) -> StateRecord:
         return StateRecord(

@@ -200,19 +200,43 @@ def test_a_durable_database_keeps_a_named_snapshot_until_asked(
     name = planned.stdout.split("keeps its final snapshot ")[1].split()[0]
     assert name.startswith("records-db-final-")
 
-    assert cli("destroy", str(stack), "--auto-approve").code == 0
+    # A snapshot someone made by hand and tagged as the stack's: tags alone prove nothing.
     rds = client(aws, "rds")
-    assert [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]] == [name]
-    assert listed(cli)["records"]["snapshots"] == [{"name": name, "region": WEST}]
+    rds.create_db_snapshot(
+        DBSnapshotIdentifier="by-hand",
+        DBInstanceIdentifier="records-db",
+        Tags=[
+            {"Key": "stackdeploy:stack", "Value": "records"},
+            {"Key": "stackdeploy:lineage", "Value": "someone-else"},
+        ],
+    )
+    assert cli("destroy", str(stack), "--auto-approve").code == 0
+    kept = sorted(s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"])
+    assert kept == ["by-hand", name]
+    assert {"name": name, "region": WEST} in listed(cli)["records"]["snapshots"]
     assert listed(cli)["records"]["resource_count"] == 0
 
-    kept = cli("destroy", "--stack", "records", "--region", WEST, "--auto-approve")
-    assert kept.code == 0 and "--delete-snapshots" in kept.stdout  # says how to stop paying
-    assert len(rds.describe_db_snapshots()["DBSnapshots"]) == 1
+    kept_run = cli("destroy", "--stack", "records", "--region", WEST, "--auto-approve")
+    assert kept_run.code == 0 and "--delete-snapshots" in kept_run.stdout  # how to stop paying
+    assert len(rds.describe_db_snapshots()["DBSnapshots"]) == 2
     deleted = cli(
         "destroy", "--stack", "records", "--region", WEST, "--delete-snapshots", "--auto-approve"
     )
     assert deleted.code == 0, deleted.stderr
     assert f"Deleted 1 kept final snapshots: {name}" in deleted.stdout
+    assert "Left alone: final snapshots tagged for records without its lineage" in deleted.stdout
+    left = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]]
+    assert left == ["by-hand"]
+    forced = cli(
+        "destroy",
+        "--stack",
+        "records",
+        "--region",
+        WEST,
+        "--delete-snapshots",
+        "--force-owned",
+        "--auto-approve",
+    )
+    assert forced.code == 0, forced.stderr
     assert rds.describe_db_snapshots()["DBSnapshots"] == []
     assert "records" not in listed(cli)

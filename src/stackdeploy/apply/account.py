@@ -141,15 +141,25 @@ def describe_regions(regions: Collection[str]) -> str:
     return ", ".join(listed) if listed else "no region"
 
 
-def kept_snapshots(entry: StackEntry, run: PlannedRun) -> list[KeptSnapshot]:
-    """The final snapshots the stack holds: those listed, and those its destroy keeps."""
+def kept_snapshots(
+    entry: StackEntry, run: PlannedRun, *, force_owned: bool = False
+) -> tuple[list[KeptSnapshot], list[KeptSnapshot]]:
+    """The final snapshots the stack holds, as (proven its own, tagged only): those this
+    destroy keeps and those listed with the stack's lineage are its own; one tagged for the
+    stack without it (a tag anyone may write) counts only with --force-owned, as a
+    resource would (plan/custody.py)."""
     kept = {(s.region, s.name): s for s in entry.snapshots}
-    for change in run.plan.changes:
-        if change.keeps:
-            kept.setdefault(
-                (change.region, change.keeps), KeptSnapshot(change.keeps, change.region, "")
-            )
-    return sorted(kept.values(), key=lambda s: (s.region, s.name))
+    planned = {(c.region, c.keeps) for c in run.plan.changes if c.keeps}
+    for region, name in planned:
+        kept.setdefault((region, name), KeptSnapshot(name, region, ""))
+    proven: list[KeptSnapshot] = []
+    unproven: list[KeptSnapshot] = []
+    for key, snapshot in sorted(kept.items()):
+        ours = key in planned or (
+            snapshot.lineage is not None and snapshot.lineage == run.live.lineage
+        )
+        (proven if ours or force_owned else unproven).append(snapshot)
+    return proven, unproven
 
 
 def delete_snapshots(ws: Workspace, snapshots: Iterable[KeptSnapshot]) -> list[str]:

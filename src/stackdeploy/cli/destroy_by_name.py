@@ -97,7 +97,9 @@ def run_by_name(
         stack, where = stack_to_destroy(by_name.name, account, home)
         with ws.store(stack).lock("destroy"):
             run = plan_destroy_by_name(ws, account, stack, where, permissions)
-            snapshots = kept_snapshots(account.stacks[by_name.name], run)
+            snapshots, unproven = kept_snapshots(
+                account.stacks[by_name.name], run, force_owned=permissions.force_owned
+            )
             print_plan(run.plan, console)
             if by_name.delete_snapshots and snapshots:
                 names = ", ".join(f"{s.name} ({s.region})" for s in snapshots)
@@ -113,6 +115,14 @@ def run_by_name(
         console.print(f"Deleted {len(deleted)} kept final snapshots: {', '.join(deleted)}")
     elif snapshots:
         _say_kept(console, by_name.name, snapshots)
+    if unproven:
+        names = ", ".join(f"{s.name} ({s.region})" for s in unproven)
+        console.print(
+            f"Left alone: final snapshots tagged for {by_name.name} without its lineage "
+            f"(tagged by hand, or kept by another copy of the stack): {names}. To delete them "
+            f"anyway: deploy destroy --stack {by_name.name} --delete-snapshots --force-owned",
+            style="yellow",
+        )
 
 
 def _say_kept(console: Console, name: str, snapshots: list[KeptSnapshot]) -> None:

@@ -45,6 +45,7 @@ class KeptSnapshot:
     name: str
     region: str
     arn: str
+    lineage: str | None = None  # its lineage tag: what proves it the stack's own
 
 
 @dataclass
@@ -123,7 +124,8 @@ def group_by_stack(found: Iterable[Tagged]) -> dict[str, StackEntry]:
         seen.add(item.arn)
         entry = stacks.setdefault(name, StackEntry(name))
         if named.kind == SNAPSHOT:
-            entry.snapshots.append(KeptSnapshot(named.physical_id, item.region, item.arn))
+            lineage = item.tags.get(OWNERSHIP_TAG_LINEAGE)
+            entry.snapshots.append(KeptSnapshot(named.physical_id, item.region, item.arn, lineage))
             continue
         entry.regions.add(item.region)
         entry.counts[named.kind] += 1

@@ -266,7 +266,9 @@ def plan_stack(
         plan = check_group_users(plan, stack, live, workspace.clients)
     if outputs.inputs:
         plan = dataclasses.replace(plan, inputs=outputs.read())
-    if destroy and not targets:
+    if destroy and not targets and record.outputs:
+        # Only a stack that recorded outputs can be read by another: the others skip the
+        # listing (and reading) of every state record in the backend.
         plan = dataclasses.replace(plan, warnings=(*plan.warnings, *consumers_of(workspace, stack)))
     return PlannedRun(stack, plan, live, store, record)
 

@@ -240,3 +240,15 @@ def test_a_durable_database_keeps_a_named_snapshot_until_asked(
     assert forced.code == 0, forced.stderr
     assert rds.describe_db_snapshots()["DBSnapshots"] == []
     assert "records" not in listed(cli)
+
+
+def test_a_plan_by_name_points_at_commands_that_take_a_name(
+    cli: Cli, workdir: Path, aws: str, strict_aws: StrictAws
+) -> None:
+    eastern = workdir / "eastern.yaml"
+    eastern.write_text(EASTERN.replace("  table:", "  unused:").split("  unused:")[0])
+    assert cli("apply", str(eastern), "--auto-approve").code == 0
+    gone = cli("destroy", "--stack", "eastern", "--region", EAST, "--auto-approve")
+    assert gone.code == 0, gone.stderr
+    assert "Itemized: deploy ls" in gone.stdout  # `deploy cost` takes a file, not --stack
+    assert "deploy cost --stack" not in gone.stdout

@@ -90,11 +90,8 @@ def stack_to_destroy(name: str, account: Account, home_region: str) -> tuple[Sta
         )
     regions = set(entry.aws_regions)
     home = home_region if home_region in regions or not regions else sorted(regions)[0]
-    lifecycle = "exercise" if entry.lifecycle == "exercise" else "durable"
-    # Named in the plan's hints ("deploy destroy --stack NAME --force-owned").
-    source = f"--stack {name}"
-    stack = Stack(name=name, region=home, lifecycle=lifecycle, source_file=source)
-    return stack, regions | {home}
+    exercise = entry.lifecycle == "exercise"
+    return Stack.named(name, home, "exercise" if exercise else "durable"), regions | {home}
 
 
 def plan_destroy_by_name(

@@ -71,8 +71,7 @@ class Workspace:
     def store_for(self, name: str, region: str) -> StateBackend:
         """The state of stack `name` whose home is `region`, in this workspace's backend
         (another stack's, read for its outputs: no file of its own to name)."""
-        by_name = Stack(name=name, region=region, source_file=f"--stack {name}")
-        return self._store(name, region, self._unlock_command(by_name))
+        return self._store(name, region, self._unlock_command(Stack.named(name, region)))
 
     def _store(self, name: str, region: str, unlock: UnlockCommand) -> StateBackend:
         account = self.clients.account_id()
@@ -131,7 +130,7 @@ class Workspace:
         file (or, for a stack destroyed by name, --stack NAME and its home region)."""
 
         def command(lock_id: str) -> str:
-            if stack.source_file.startswith("--stack "):
+            if stack.by_name:
                 words = ["--stack", stack.name, lock_id, "--region", stack.region]
             else:
                 words = [stack.source_file, lock_id]

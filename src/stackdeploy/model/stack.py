@@ -63,6 +63,11 @@ class Resource(BaseModel):
         return others | set(self.depends_on)
 
 
+# The source of a stack named on the command line instead of read from a file (destroy,
+# unlock and sweep by name): the commands a plan suggests then name it the same way.
+BY_NAME = "--stack "
+
+
 class Stack(BaseModel):
     """A rendered, validated stack file."""
 
@@ -123,6 +128,18 @@ class Stack(BaseModel):
         if self.lifecycle == "exercise":
             marks[MARK_TAG_LIFECYCLE] = "exercise"
         return marks
+
+    @classmethod
+    def named(
+        cls, name: str, region: str, lifecycle: Literal["durable", "exercise"] = "durable"
+    ) -> Stack:
+        """A stack known by its name alone (no file): empty, so that destroying it removes
+        everything its tags and state say it owns."""
+        return cls(name=name, region=region, lifecycle=lifecycle, source_file=BY_NAME + name)
+
+    @property
+    def by_name(self) -> bool:
+        return self.source_file.startswith(BY_NAME)
 
     def regions(self) -> set[str]:
         return {self.region} | {r.region for r in self.resources.values()}

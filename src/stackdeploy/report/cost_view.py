@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
+from stackdeploy.model.stack import BY_NAME
 from stackdeploy.plan.types import Plan
 from stackdeploy.pricing.model import (
     Charge,
@@ -119,7 +120,9 @@ def plan_cost_lines(plan: Plan, cost: PlanCost) -> Iterator[Line]:
     for sentence in not_estimated_sentences(_changing_not_estimated(cost)):
         style = "yellow" if sentence.startswith("Not priced") else "dim"
         yield [(f"  {sentence}", style)]
-    itemized = f"deploy cost {plan.source or '<stack file>'}"
+    # A stack destroyed by name has no file to cost; `deploy ls` prices what it runs.
+    by_name = plan.source.startswith(BY_NAME)
+    itemized = "deploy ls" if by_name else f"deploy cost {plan.source or '<stack file>'}"
     yield [(f"  {prices_sentence(cost.prices)} Itemized: {itemized}", "dim")]
 
 

@@ -87,4 +87,4 @@ def _by_name(options: GlobalOptions, name: str) -> Stack:
             "--var, --var-file and --copy shape a stack file's stack; with --stack give the "
             "stack's own name (a copy's is <stack>-<copy>)"
         )
-    return Stack(name=name, region=home_region(options, None), source_file=f"--stack {name}")
+    return Stack.named(name, home_region(options, None))
